@@ -1,0 +1,15 @@
+/** Reads JSON Lines from a file or stdin, line by line (files of any size). */
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+
+export async function* readLines(
+  file: string | undefined,
+): AsyncGenerator<{ line: number; text: string }> {
+  const input = !file || file === '-' ? process.stdin : createReadStream(file)
+  const reader = createInterface({ input, crlfDelay: Infinity })
+  let line = 0
+  for await (const text of reader) {
+    line++
+    if (text.trim() !== '') yield { line, text }
+  }
+}

@@ -1,0 +1,14 @@
+/** The folder of vectorize's package.json, whether running from dist/ or from source. */
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error('vectorize: cannot find the package root')
+    dir = parent
+  }
+  return dir
+}

@@ -1,0 +1,217 @@
+/**
+ * Every setting of the worker, its default and a one-line doc (`.describe`). This is the one
+ * config schema (SPEC §4.4); `docs/configuration.md` is generated from it and env names derive
+ * from its paths (config/env.ts). Durations end in `_ms`, sizes in `_bytes`.
+ */
+import { z } from 'zod'
+import { devices, dtypes, poolings } from '../models/embedder.ts'
+import { collectionName } from '../protocol/task.ts'
+import { distances } from '../stores/store.ts'
+
+const port = z.number().int().min(0).max(65535)
+const ms = z.number().int().min(0)
+const positive = z.number().int().positive()
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const storeKinds = ['lancedb', 'weaviate', 'qdrant'] as const
+export const sourceKinds = ['auto', 'local', 'kafka'] as const
+
+const worker = z.strictObject({
+  id: z.string().min(1).default('worker-1').describe('Worker id, unique in the cluster'),
+  log_level: z.enum(logLevels).default('info').describe('Log level (JSON logs on stderr)'),
+  shutdown_grace_ms: ms.default(30_000).describe('Time to drain on SIGTERM before forcing exit'),
+})
+
+const models = z.strictObject({
+  default: z
+    .string()
+    .min(1)
+    .default('sentence-transformers/all-MiniLM-L6-v2')
+    .describe('Model used when a task names none'),
+  max_loaded: positive
+    .default(3)
+    .describe('Models kept loaded at once; least recently used is evicted'),
+  device: z
+    .enum(devices)
+    .default('auto')
+    .describe('Inference device; falls back to cpu when unavailable'),
+  dtype: z.enum(dtypes).default('fp32').describe('Weights to load (part of the model identity)'),
+  pooling: z.enum(poolings).default('mean').describe('Pooling for plain Hugging Face encoders'),
+  normalize: z.boolean().default(true).describe('L2-normalise vectors'),
+  dir: z
+    .string()
+    .default('./models')
+    .describe('Local model directory searched before the hub cache'),
+  cache_dir: z
+    .string()
+    .default('./models')
+    .describe('Where hub downloads go (same layout as `dir`, so pulled models load offline)'),
+  allow_remote: z.boolean().default(true).describe('Allow downloads from the Hugging Face hub'),
+  threads: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('ONNX Runtime intra-op threads; 0 = one per core'),
+})
+
+const retry = z.strictObject({
+  max_attempts: positive
+    .default(8)
+    .describe('Attempts for an infrastructure error before giving up'),
+  initial_delay_ms: ms.default(200).describe('First backoff delay'),
+  max_delay_ms: ms.default(10_000).describe('Backoff cap; delays are jittered'),
+})
+
+const processing = z.strictObject({
+  max_concurrent_tasks: positive
+    .default(64)
+    .describe('Tasks in flight at once; their items share inference batches and store writes'),
+  max_batch_tokens: positive
+    .default(8192)
+    .describe('Padded tokens per inference batch, across tasks'),
+  max_batch_wait_ms: ms
+    .default(2)
+    .describe('How long inference waits for more work to fill a batch'),
+  max_text_bytes: positive.default(131_072).describe('Largest text of one item (UTF-8 bytes)'),
+  max_message_bytes: positive.default(16 * 1024 * 1024).describe('Largest task message'),
+  max_batch_items: positive.default(2048).describe('Largest number of items in a batch task'),
+  max_metadata_bytes: positive.default(16_384).describe('Largest metadata object (serialised)'),
+  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
+  default_collection: collectionName
+    .default('documents')
+    .describe('Collection when a task names none'),
+  distance: z.enum(distances).default('cosine').describe('Distance of new collections'),
+  retry: retry.prefault({}),
+})
+
+const queue = z.strictObject({
+  dir: z.string().default('./data/queue').describe('Embedded task queue, status and dead letters'),
+  poll_interval_ms: positive.default(200).describe('How often an idle worker looks for new tasks'),
+})
+
+const source = z.strictObject({
+  kind: z
+    .enum(sourceKinds)
+    .default('auto')
+    .describe('Task source; auto = kafka when brokers are set'),
+})
+
+const kafka = z.strictObject({
+  brokers: z.array(z.string().min(1)).default([]).describe('Bootstrap brokers host:port'),
+  client_id: z.string().default('vectorize').describe('Kafka client id'),
+  group_id: z.string().default('vectorize-workers').describe('Consumer group shared by workers'),
+  topics: z
+    .strictObject({
+      tasks: z.string().default('vectorize.tasks').describe('Topic the workers consume'),
+      results: z.string().default('vectorize.results').describe('Topic for result messages'),
+      status: z.string().default('vectorize.status').describe('Topic for status updates'),
+      dlq: z.string().default('vectorize.tasks.dlq').describe('Topic for dead letters'),
+    })
+    .prefault({})
+    .describe('Topic names'),
+  create_topics: z.boolean().default(false).describe('Create missing topics at start-up'),
+  partitions: positive.default(6).describe('Partitions of topics created by the worker'),
+  replication_factor: positive.default(1).describe('Replication of topics created by the worker'),
+  session_timeout_ms: positive.default(45_000).describe('Consumer session timeout'),
+  ssl: z.boolean().default(false).describe('Use TLS to the brokers'),
+  sasl: z
+    .strictObject({
+      mechanism: z
+        .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])
+        .default('none')
+        .describe('SASL mechanism'),
+      username: z.string().default('').describe('SASL user'),
+      password: z.string().default('').describe('Secret; redacted in `config print`'),
+    })
+    .prefault({}),
+})
+
+const weaviate = z.strictObject({
+  url: z.string().default('http://127.0.0.1:8080').describe('Weaviate HTTP endpoint'),
+  grpc_port: port.default(50051).describe('Weaviate gRPC port'),
+  api_key: z.string().default('').describe('Secret; redacted in `config print`'),
+  tls: z.boolean().default(false).describe('Use TLS (https and secure gRPC)'),
+  timeout_ms: positive.default(30_000).describe('Request timeout'),
+  batch_size: positive.default(200).describe('Objects per batch request'),
+})
+
+const qdrant = z.strictObject({
+  url: z.string().default('http://127.0.0.1:6333').describe('Qdrant REST endpoint'),
+  api_key: z.string().default('').describe('Secret; redacted in `config print`'),
+  timeout_ms: positive.default(30_000).describe('Request timeout'),
+  batch_size: positive.default(256).describe('Points per upsert request'),
+  max_batch_bytes: positive.default(8 * 1024 * 1024).describe('Requests stay below this size'),
+  concurrency: positive.default(2).describe('Concurrent write requests'),
+})
+
+const vectorDatabases = z.strictObject({
+  default: z.enum(storeKinds).default('lancedb').describe('Store the worker writes to'),
+  lancedb: z
+    .strictObject({
+      path: z.string().default('./data/lancedb').describe('Embedded LanceDB directory'),
+    })
+    .prefault({}),
+  weaviate: weaviate.prefault({}),
+  qdrant: qdrant.prefault({}),
+})
+
+const redis = z.strictObject({
+  url: z.string().default('').describe('Redis URL for heartbeats; empty = no heartbeats'),
+  heartbeat_interval_ms: positive
+    .default(5_000)
+    .describe('How often a worker refreshes its heartbeat'),
+  heartbeat_ttl_ms: positive.default(15_000).describe('A worker silent this long disappears'),
+  key_prefix: z.string().default('vectorize:').describe('Prefix of every Redis key'),
+})
+
+const http = z.strictObject({
+  enabled: z.boolean().default(true).describe('Serve /health, /ready and /metrics'),
+  host: z.string().default('127.0.0.1').describe('Bind address (0.0.0.0 in containers)'),
+  port: port.default(9464).describe('HTTP port (0 = any free port)'),
+})
+
+const content = z.strictObject({
+  allowed_roots: z
+    .array(z.string())
+    .default([])
+    .describe('Local paths tasks may read (realpath-checked)'),
+  allow_urls: z.boolean().default(false).describe('Allow image/document URLs'),
+  allowed_schemes: z.array(z.string()).default(['https']).describe('URL schemes tasks may use'),
+  max_fetch_bytes: positive.default(32 * 1024 * 1024).describe('Largest file read or download'),
+  fetch_timeout_ms: positive.default(30_000).describe('Time limit of one download'),
+  max_redirects: z
+    .number()
+    .int()
+    .min(0)
+    .default(3)
+    .describe('Redirects followed (each re-checked)'),
+  max_image_pixels: positive.default(40_000_000).describe('Largest decoded image (width × height)'),
+  max_pdf_pages: positive.default(2_000).describe('Longest PDF'),
+  max_chunks_per_document: positive
+    .default(10_000)
+    .describe('Most chunks one document may produce'),
+})
+
+export const configSchema = z.strictObject({
+  worker: worker.prefault({}),
+  models: models.prefault({}),
+  processing: processing.prefault({}),
+  source: source.prefault({}),
+  queue: queue.prefault({}),
+  kafka: kafka.prefault({}),
+  vector_databases: vectorDatabases.prefault({}),
+  redis: redis.prefault({}),
+  http: http.prefault({}),
+  content: content.prefault({}),
+})
+
+export type Config = Readonly<z.infer<typeof configSchema>>
+export type StoreKind = (typeof storeKinds)[number]
+
+/** Paths whose values are secrets: redacted wherever config is printed or logged. */
+export const secretPaths = [
+  'kafka.sasl.password',
+  'vector_databases.weaviate.api_key',
+  'vector_databases.qdrant.api_key',
+  'redis.url',
+] as const

@@ -1,0 +1,142 @@
+/**
+ * The composition root: the only module that picks adapters and wires them together. CLI
+ * commands ask it for what they need; everything else receives its dependencies as arguments.
+ */
+import type { Config } from './config/schema.ts'
+import { TransformersModels } from './models/transformers.ts'
+import type { Logger } from './observability/logger.ts'
+import { reporters } from './reporters/index.ts'
+import type { Reporter, StatusView } from './reporters/reporter.ts'
+import { publishers, sourceKind, sources } from './sources/index.ts'
+import type { TaskPublisher, TaskSource } from './sources/source.ts'
+import { GroupCommitStore } from './stores/group-commit.ts'
+import { stores } from './stores/index.ts'
+import type { VectorStore } from './stores/store.ts'
+import { tasks } from './tasks/index.ts'
+import { toVectorizeError } from './worker/errors.ts'
+import { combineMetrics, RunStats, type WorkerMetrics } from './worker/metrics.ts'
+import { Reports } from './worker/reports.ts'
+import { Worker } from './worker/worker.ts'
+
+/** Releases resources in reverse order of acquisition; every release runs, the first error is rethrown. */
+export class Resources {
+  readonly #releases: (() => Promise<void>)[] = []
+
+  add<T extends { close(): Promise<void> }>(resource: T): T {
+    this.#releases.push(() => resource.close())
+    return resource
+  }
+
+  async close(): Promise<void> {
+    const errors: unknown[] = []
+    for (const release of this.#releases.splice(0).reverse()) {
+      await release().catch((err: unknown) => errors.push(err))
+    }
+    if (errors.length > 0) throw toVectorizeError(errors[0])
+  }
+}
+
+export interface Deps {
+  readonly config: Config
+  readonly logger: Logger
+  readonly resources: Resources
+}
+
+export async function openStore({ config, logger, resources }: Deps): Promise<VectorStore> {
+  const kind = config.vector_databases.default
+  const store = await stores[kind](config.vector_databases, { logger })
+  return resources.add(new GroupCommitStore(store, { maxRecords: 2048 }))
+}
+
+export function openModels({ config, logger, resources }: Deps): TransformersModels {
+  const { processing } = config
+  const options = {
+    ...config.models,
+    maxBatchTokens: processing.max_batch_tokens,
+    maxBatchWaitMs: processing.max_batch_wait_ms,
+  }
+  return resources.add(new TransformersModels(options, { logger }))
+}
+
+export async function openSource({ config, logger, resources }: Deps): Promise<TaskSource> {
+  return resources.add(await sources[sourceKind(config)](config, { logger }))
+}
+
+export async function openPublisher({ config, logger, resources }: Deps): Promise<TaskPublisher> {
+  return resources.add(await publishers[sourceKind(config)](config, { logger }))
+}
+
+export async function openReporter({
+  config,
+  logger,
+  resources,
+}: Deps): Promise<Reporter & StatusView> {
+  return resources.add(await reporters[sourceKind(config)](config, { logger }))
+}
+
+export interface RunOptions {
+  readonly untilIdle: boolean
+  /** Extra observers (a progress bar, Prometheus). */
+  readonly metrics?: WorkerMetrics
+}
+
+/** Builds a worker over the configured source, models, store and reporter. */
+export async function createWorker(
+  deps: Deps,
+  options: RunOptions,
+): Promise<{ worker: Worker; stats: RunStats }> {
+  const { config, logger } = deps
+  const [store, source, reporter] = [
+    await openStore(deps),
+    await openSource(deps),
+    await openReporter(deps),
+  ]
+  const models = openModels(deps)
+  await models.get(undefined, { signal: AbortSignal.timeout(600_000) }) // fail fast: the default model must load
+  const stats = new RunStats()
+  const processing = config.processing
+  const worker = new Worker(
+    {
+      source,
+      store,
+      models,
+      tasks,
+      logger,
+      reports: new Reports(reporter, config.worker.id, processing.retry),
+      metrics: options.metrics ? combineMetrics(stats, options.metrics) : stats,
+      settings: {
+        workerId: config.worker.id,
+        limits: processing,
+        defaults: { collection: processing.default_collection, distance: processing.distance },
+        retry: processing.retry,
+        taskTimeoutMs: processing.task_timeout_ms,
+      },
+    },
+    { maxConcurrentTasks: processing.max_concurrent_tasks, commitIntervalMs: 200 },
+  )
+  return { worker, stats }
+}
+
+/**
+ * Runs a worker until idle or a signal: SIGTERM/SIGINT drain within `worker.shutdown_grace_ms`,
+ * a second signal aborts in-flight work (it stays uncommitted and is redelivered).
+ */
+export async function runWorker(deps: Deps, options: RunOptions): Promise<RunStats> {
+  const { worker, stats } = await createWorker(deps, options)
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    deps.logger.info({ signal }, signals === 1 ? 'shutting down' : 'forcing shutdown')
+    if (signals === 1) worker.stop(deps.config.worker.shutdown_grace_ms)
+    else worker.abort()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  try {
+    await worker.run({ untilIdle: options.untilIdle })
+  } finally {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+  }
+  return stats
+}

@@ -1,0 +1,177 @@
+/**
+ * Dynamic batching inside the inference thread: requests from many tasks queue up while a batch
+ * runs (ONNX Runtime computes on its own threads, so this thread keeps receiving), then the next
+ * round packs everything pending into length-sorted, token-budgeted batches (batching.ts).
+ */
+import { planBatches } from './batching.ts'
+import type { Tokenized, TextModel } from './runner.ts'
+import type { EmbedOutput, ThreadError } from './thread-protocol.ts'
+
+interface Request {
+  readonly id: number
+  readonly count: number
+  readonly vectors: Float32Array[]
+  readonly inputTokens: Int32Array
+  readonly truncated: Uint8Array
+  done: number
+  failed: boolean
+}
+
+interface Item {
+  readonly request: Request
+  readonly index: number
+  readonly input: Tokenized
+}
+
+export type Reply = (
+  id: number,
+  result: { ok: true; value: EmbedOutput } | { ok: false; error: ThreadError },
+) => void
+
+export interface QueueOptions {
+  readonly maxBatchTokens: number
+  readonly maxBatchWaitMs: number
+}
+
+export class EmbedQueue {
+  readonly #model: TextModel
+  readonly #options: QueueOptions
+  readonly #reply: Reply
+  #pending: Item[] = []
+  #running = false
+  #timer: NodeJS.Timeout | undefined
+  readonly #requests = new Map<number, Request>()
+
+  constructor(model: TextModel, options: QueueOptions, reply: Reply) {
+    this.#model = model
+    this.#options = options
+    this.#reply = reply
+  }
+
+  add(id: number, texts: readonly string[]): void {
+    let inputs: Tokenized[]
+    try {
+      inputs = this.#model.tokenize(texts)
+    } catch (err) {
+      this.#reply(id, { ok: false, error: failure('tokenization failed', err) })
+      return
+    }
+    const count = texts.length
+    const request: Request = {
+      id,
+      count,
+      vectors: [],
+      inputTokens: new Int32Array(count),
+      truncated: new Uint8Array(count),
+      done: 0,
+      failed: false,
+    }
+    this.#requests.set(id, request)
+    inputs.forEach((input, index) => {
+      request.inputTokens[index] = input.inputTokens
+      request.truncated[index] = input.truncated ? 1 : 0
+      this.#pending.push({ request, index, input })
+    })
+    if (count === 0) this.#complete(request)
+    this.#schedule()
+  }
+
+  cancel(id: number): void {
+    const request = this.#requests.get(id)
+    if (!request) return
+    request.failed = true
+    this.#requests.delete(id)
+    this.#pending = this.#pending.filter((item) => item.request !== request)
+  }
+
+  #schedule(): void {
+    if (this.#running || this.#timer || this.#pending.length === 0) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      void this.#flush()
+    }, this.#options.maxBatchWaitMs)
+  }
+
+  async #flush(): Promise<void> {
+    this.#running = true
+    const items = this.#pending
+    this.#pending = []
+    const plan = planBatches(
+      items.map((item) => item.input.ids.length),
+      this.#options.maxBatchTokens,
+    )
+    for (const batch of plan) {
+      await this.#runBatch(batch.map((i) => items[i]!).filter((item) => !item.request.failed))
+    }
+    this.#running = false
+    this.#schedule()
+  }
+
+  async #runBatch(items: Item[]): Promise<void> {
+    if (items.length === 0) return
+    try {
+      const vectors = await this.#model.run(items.map((item) => item.input))
+      items.forEach((item, i) => this.#store(item, vectors[i]!))
+    } catch (err) {
+      await this.#isolate(items, err)
+    }
+  }
+
+  /** A failed batch is re-run request by request so one bad input fails only its own task. */
+  async #isolate(items: Item[], err: unknown): Promise<void> {
+    const requests = new Set(items.map((item) => item.request))
+    if (requests.size === 1) {
+      this.#fail([...requests][0]!, err)
+      return
+    }
+    for (const request of requests)
+      await this.#runBatch(items.filter((item) => item.request === request))
+  }
+
+  #store(item: Item, vector: Float32Array): void {
+    const { request } = item
+    if (request.failed) return
+    request.vectors[item.index] = vector
+    request.done++
+    if (request.done === request.count) this.#complete(request)
+  }
+
+  #complete(request: Request): void {
+    this.#requests.delete(request.id)
+    const dimensions = request.vectors[0]?.length ?? 0
+    const vectors = new Float32Array(request.count * dimensions)
+    request.vectors.forEach((v, i) => vectors.set(v, i * dimensions))
+    this.#reply(request.id, {
+      ok: true,
+      value: {
+        vectors,
+        dimensions,
+        inputTokens: request.inputTokens,
+        truncated: request.truncated,
+      },
+    })
+  }
+
+  #fail(request: Request, err: unknown): void {
+    request.failed = true
+    this.#requests.delete(request.id)
+    this.#reply(request.id, { ok: false, error: failure('inference failed', err) })
+  }
+
+  /** Fails everything still queued (the model is being unloaded). */
+  close(): void {
+    clearTimeout(this.#timer)
+    for (const request of this.#requests.values()) {
+      this.#fail(request, new Error('model was unloaded'))
+    }
+    this.#pending = []
+  }
+}
+
+function failure(what: string, err: unknown): ThreadError {
+  return {
+    code: 'inference_failed',
+    message: `${what}: ${(err as Error)?.message ?? String(err)}`,
+    retriable: false,
+  }
+}

@@ -1,0 +1,59 @@
+/** Messages between the main thread (pool.ts) and the inference thread (thread.ts). */
+import type { Dtype, ModelFamily, Pooling, ResolvedDevice } from './embedder.ts'
+
+export interface LoadSpec {
+  readonly key: string
+  readonly root: string
+  readonly repo: string
+  readonly family: ModelFamily
+  readonly pooling: Pooling
+  readonly normalize: boolean
+  readonly dtype: Dtype
+  readonly device: ResolvedDevice
+  readonly threads: number
+  readonly allowRemote: boolean
+  readonly cacheDir: string
+  readonly maxBatchTokens: number
+  readonly maxBatchWaitMs: number
+  /** A catalog limit below the tokenizer's (sentence-transformers `max_seq_length`). */
+  readonly maxTokens?: number
+}
+
+export interface LoadedModel {
+  readonly dimensions: number
+  readonly maxTokens: number
+  readonly device: ResolvedDevice
+  /** Set when the requested device failed and the model runs on cpu instead. */
+  readonly fallbackReason?: string
+  readonly loadMs: number
+}
+
+export interface EmbedOutput {
+  /** `count × dimensions` values, row-major. */
+  readonly vectors: Float32Array
+  readonly dimensions: number
+  readonly inputTokens: Int32Array
+  readonly truncated: Uint8Array
+}
+
+export type ThreadRequest =
+  | { readonly op: 'load'; readonly id: number; readonly spec: LoadSpec }
+  | {
+      readonly op: 'embed'
+      readonly id: number
+      readonly key: string
+      readonly texts: readonly string[]
+    }
+  | { readonly op: 'unload'; readonly id: number; readonly key: string }
+  | { readonly op: 'cancel'; readonly id: number }
+
+export interface ThreadError {
+  readonly code: string
+  readonly message: string
+  readonly retriable: boolean
+  readonly details?: Record<string, unknown>
+}
+
+export type ThreadResponse =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: ThreadError }

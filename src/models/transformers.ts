@@ -1,0 +1,254 @@
+/**
+ * ModelManager on transformers.js + onnxruntime-node. Models are located on disk first (so a
+ * missing one names every path tried), loaded into the inference thread, cached, and evicted least
+ * recently used beyond `models.max_loaded` (after their in-flight requests finish).
+ */
+import type { Logger } from '../observability/logger.ts'
+import { VectorizeError } from '../worker/errors.ts'
+import type { Signal } from '../worker/types.ts'
+import { lookupModel } from './catalog.ts'
+import { chooseDevice, currentPlatform, type DeviceChoice } from './device.ts'
+import type {
+  Device,
+  Dtype,
+  Embedder,
+  Embedding,
+  ModelInfo,
+  ModelManager,
+  Pooling,
+} from './embedder.ts'
+import { locateModel, type LocateResult, type ModelLocation } from './locate.ts'
+import { InferenceThread } from './pool.ts'
+import type { EmbedOutput, LoadedModel } from './thread-protocol.ts'
+
+export interface ModelsOptions {
+  readonly default: string
+  readonly max_loaded: number
+  readonly device: Device
+  readonly dtype: Dtype
+  readonly pooling: Pooling
+  readonly normalize: boolean
+  readonly dir: string
+  readonly cache_dir: string
+  readonly allow_remote: boolean
+  readonly threads: number
+  readonly maxBatchTokens: number
+  readonly maxBatchWaitMs: number
+}
+
+interface Entry {
+  readonly key: string
+  readonly embedder: Promise<Embedder>
+  lastUsed: number
+  inflight: number
+  evicted: boolean
+}
+
+export class TransformersModels implements ModelManager {
+  readonly #options: ModelsOptions
+  readonly #logger: Logger
+  readonly #thread: InferenceThread
+  readonly #entries = new Map<string, Entry>()
+  readonly #infos = new Map<string, ModelInfo>()
+  readonly #device: DeviceChoice
+
+  constructor(options: ModelsOptions, deps: { logger: Logger; device?: DeviceChoice }) {
+    this.#options = options
+    this.#logger = deps.logger
+    this.#device = deps.device ?? chooseDevice(options.device, currentPlatform())
+    this.#thread = new InferenceThread(deps.logger, () => this.#forgetAll())
+    this.#logger.info(
+      { device: this.#device.device, reason: this.#device.reason },
+      `inference device: ${this.#device.device}`,
+    )
+  }
+
+  /** Loads are shared by every task waiting for the model, so one task's cancellation doesn't abort it. */
+  get(name: string | undefined, _opts: Signal): Promise<Embedder> {
+    const requested = name ?? this.#options.default
+    const key = `${lookupModel(requested)?.name ?? requested}@${this.#options.dtype}`
+    let entry = this.#entries.get(key)
+    if (!entry) {
+      this.#evictFor()
+      entry = {
+        key,
+        embedder: this.#load(requested, key),
+        lastUsed: 0,
+        inflight: 0,
+        evicted: false,
+      }
+      this.#entries.set(key, entry)
+      entry.embedder.catch(() => this.#entries.delete(key))
+    }
+    entry.lastUsed = performance.now()
+    return entry.embedder
+  }
+
+  loaded(): readonly ModelInfo[] {
+    return [...this.#infos.values()]
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear()
+    this.#infos.clear()
+    await this.#thread.close()
+  }
+
+  /** Finds the files and the model identity without loading (used by `collections`, `search`). */
+  locate(name: string | undefined): LocateResult {
+    return locateModel(name ?? this.#options.default, {
+      dirs: this.#dirs(),
+      dtype: this.#options.dtype,
+      pooling: this.#options.pooling,
+    })
+  }
+
+  async #load(requested: string, key: string): Promise<Embedder> {
+    const located = this.locate(requested)
+    const where = located.found ?? this.#remoteOrThrow(requested, located)
+    const spec = this.#spec(key, where)
+    let loaded: LoadedModel
+    try {
+      loaded = await this.#thread.request<LoadedModel>(
+        { op: 'load', spec },
+        new AbortController().signal,
+      )
+    } catch (err) {
+      throw this.#loadError(requested, located, err)
+    }
+    if (loaded.fallbackReason) this.#logger.warn({ model: key }, loaded.fallbackReason)
+    const info = this.#info(requested, where, loaded)
+    this.#infos.set(key, info)
+    this.#logger.info(
+      {
+        model: info.identity,
+        dimensions: info.dimensions,
+        device: info.device,
+        load_ms: Math.round(loaded.loadMs),
+        from: info.location,
+      },
+      'model loaded',
+    )
+    return this.#embedder(key, info)
+  }
+
+  #remoteOrThrow(requested: string, located: LocateResult): ModelLocation {
+    if (this.#options.allow_remote) return located.remote
+    throw this.#notFound(requested, located, 'downloads are disabled (models.allow_remote: false)')
+  }
+
+  #loadError(requested: string, located: LocateResult, err: unknown): VectorizeError {
+    if (err instanceof VectorizeError && err.code === 'cancelled') return err
+    if (located.found)
+      return new VectorizeError(
+        'model_load_failed',
+        `model "${requested}" failed to load from ${located.found.dir}: ${(err as Error).message}`,
+        { cause: err },
+      )
+    return this.#notFound(
+      requested,
+      located,
+      `download of ${located.remote.repo} from the hub failed: ${(err as Error).message}`,
+    )
+  }
+
+  #notFound(requested: string, located: LocateResult, why: string): VectorizeError {
+    const code = requested === this.#options.default ? 'model_not_found' : 'unknown_model'
+    const message = `model "${requested}" not found; tried: ${located.tried.join(', ')}; ${why}`
+    return new VectorizeError(code, message, { details: { tried: located.tried } })
+  }
+
+  #spec(key: string, where: ModelLocation) {
+    const o = this.#options
+    return {
+      key,
+      root: where.root,
+      repo: where.repo,
+      family: where.family,
+      pooling: where.pooling,
+      normalize: o.normalize,
+      dtype: o.dtype,
+      device: this.#device.device,
+      threads: o.threads,
+      allowRemote: o.allow_remote && !where.dir,
+      cacheDir: o.cache_dir,
+      maxBatchTokens: o.maxBatchTokens,
+      maxBatchWaitMs: o.maxBatchWaitMs,
+      ...(where.maxTokens && { maxTokens: where.maxTokens }),
+    }
+  }
+
+  #info(requested: string, where: ModelLocation, loaded: LoadedModel): ModelInfo {
+    return {
+      name: where.name || requested,
+      identity: `${where.name || requested}@${this.#options.dtype}`,
+      family: where.family,
+      dimensions: loaded.dimensions,
+      maxTokens: loaded.maxTokens,
+      pooling: where.pooling,
+      normalize: this.#options.normalize,
+      dtype: this.#options.dtype,
+      device: loaded.device,
+      location: where.dir ?? `hub:${where.repo}`,
+    }
+  }
+
+  #embedder(key: string, info: ModelInfo): Embedder {
+    return {
+      info,
+      embed: async (texts, opts) => {
+        const entry = this.#entries.get(key)
+        if (entry) entry.inflight++
+        try {
+          const out = await this.#thread.request<EmbedOutput>(
+            { op: 'embed', key, texts },
+            opts.signal,
+          )
+          return toEmbeddings(out)
+        } finally {
+          if (entry && --entry.inflight === 0 && entry.evicted) void this.#unload(entry)
+        }
+      },
+    }
+  }
+
+  /** Makes room for one more model: the least recently used one goes. */
+  #evictFor(): void {
+    while (this.#entries.size >= this.#options.max_loaded) {
+      const lru = [...this.#entries.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0]!
+      this.#entries.delete(lru.key)
+      this.#infos.delete(lru.key)
+      lru.evicted = true
+      this.#logger.info({ model: lru.key }, 'model evicted (models.max_loaded reached)')
+      if (lru.inflight === 0) void this.#unload(lru)
+    }
+  }
+
+  async #unload(entry: Entry): Promise<void> {
+    try {
+      await entry.embedder
+      await this.#thread.request({ op: 'unload', key: entry.key }, AbortSignal.timeout(60_000))
+    } catch (err) {
+      this.#logger.debug({ err, model: entry.key }, 'unload skipped')
+    }
+  }
+
+  #forgetAll(): void {
+    this.#entries.clear()
+    this.#infos.clear()
+  }
+
+  #dirs(): string[] {
+    return [...new Set([this.#options.dir, this.#options.cache_dir])]
+  }
+}
+
+function toEmbeddings(out: EmbedOutput): Embedding[] {
+  const n = out.inputTokens.length
+  const d = out.dimensions
+  return Array.from({ length: n }, (_, i) => ({
+    vector: out.vectors.subarray(i * d, (i + 1) * d),
+    inputTokens: out.inputTokens[i]!,
+    truncated: out.truncated[i] === 1,
+  }))
+}

@@ -1,0 +1,45 @@
+/**
+ * Reporter: where status updates, results and dead letters go (SPEC §4.2). Each method resolves
+ * only once the record is durable (local file fsynced, Kafka acks=all), because the worker commits
+ * a source offset only after its reports are acknowledged.
+ */
+import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
+import type { ErrorCode } from '../worker/errors.ts'
+import type { Signal } from '../worker/types.ts'
+
+export interface DeadLetter {
+  /** The original message bytes, unchanged. */
+  readonly value: Uint8Array
+  readonly taskId: string
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly class: 'data' }
+  readonly origin: { readonly topic: string; readonly partition: number; readonly offset: number }
+  readonly attempts: number
+  readonly workerId: string
+}
+
+export interface Reporter {
+  readonly kind: string
+  status(message: StatusMessage, opts: Signal): Promise<void>
+  result(message: ResultMessage, opts: Signal): Promise<void>
+  deadLetter(letter: DeadLetter, opts: Signal): Promise<void>
+  close(): Promise<void>
+}
+
+/** The latest known state of one task, as `vectorize status TASK_ID` shows it. */
+export interface TaskRecord {
+  readonly task_id: string
+  readonly state: TaskState
+  readonly updated_at: string
+  readonly worker_id: string
+  /** How many times the task was started (more than 1 after a redelivery). */
+  readonly attempts: number
+  readonly progress?: StatusMessage['progress']
+  readonly error?: StatusMessage['error']
+  readonly result?: ResultMessage
+}
+
+/** Read side of the reports, for `vectorize status`. */
+export interface StatusView {
+  task(taskId: string, opts: Signal): Promise<TaskRecord | undefined>
+  counts(opts: Signal): Promise<Record<TaskState, number>>
+}

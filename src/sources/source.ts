@@ -1,0 +1,48 @@
+/**
+ * TaskSource: where task messages come from. Semantics follow Kafka so the worker treats every
+ * source alike: messages are ordered per partition, each has an offset, and `commit` records the
+ * next offset to read. Delivery is at-least-once: anything not committed is delivered again after a
+ * restart. Implementations: local.ts (durable on-disk log, the embedded default), kafka.ts.
+ */
+import type { Signal } from '../worker/types.ts'
+
+export interface SourceMessage {
+  /** Topic or log name, for dead-letter headers and synthetic task ids. */
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly value: Uint8Array
+  /** When the message was enqueued (ms since epoch), for queue-time measurement. */
+  readonly timestamp: number
+}
+
+export interface Position {
+  readonly partition: number
+  /** The next offset to read: one past the last message that is completely done. */
+  readonly offset: number
+}
+
+export interface ConsumeOptions extends Signal {
+  /** End the iteration once every partition has been read to its end (`--exit-when-idle`). */
+  readonly untilIdle: boolean
+}
+
+export interface TaskSource {
+  readonly kind: string
+  /**
+   * Messages in partition order. Pulling is the backpressure: an implementation buffers a bounded
+   * amount and waits (or pauses its partitions) while the consumer is not pulling.
+   */
+  messages(opts: ConsumeOptions): AsyncIterable<SourceMessage>
+  /** Durable when it resolves. Positions only move forward; a lower offset is ignored. */
+  commit(positions: readonly Position[], opts: Signal): Promise<void>
+  close(): Promise<void>
+}
+
+/** The producing side, used by `vectorize submit` and `ingest`. */
+export interface TaskPublisher {
+  readonly kind: string
+  /** Appends messages durably (fsync / acks=all) and resolves with how many were written. */
+  publish(values: readonly Uint8Array[], opts: Signal): Promise<number>
+  close(): Promise<void>
+}

@@ -1,0 +1,149 @@
+/**
+ * Group commit for any VectorStore: while one upsert to a collection is in flight, upserts from
+ * other tasks queue up and go out together as the next write. Stores pay per request (LanceDB
+ * writes a new version per merge, ~25 ms; Weaviate and Qdrant pay a round trip), so a stream of
+ * one-text tasks would otherwise cost one write each. No timer is added: an idle collection writes
+ * at once. Per-object failures are mapped back to the task that sent the object.
+ */
+import type { Signal } from '../worker/types.ts'
+import type {
+  CollectionInfo,
+  CollectionSpec,
+  SearchHit,
+  SearchQuery,
+  UpsertResult,
+  VectorRecord,
+  VectorStore,
+} from './store.ts'
+
+interface Waiting {
+  readonly records: readonly VectorRecord[]
+  resolve(result: UpsertResult): void
+  reject(err: unknown): void
+}
+
+interface Lane {
+  queue: Waiting[]
+  writing: Promise<void> | undefined
+}
+
+export interface GroupCommitOptions {
+  /** Most records in one write; more waiting callers are split over several writes. */
+  readonly maxRecords: number
+}
+
+export class GroupCommitStore implements VectorStore {
+  readonly #inner: VectorStore
+  readonly #options: GroupCommitOptions
+  readonly #lanes = new Map<string, Lane>()
+
+  constructor(inner: VectorStore, options: GroupCommitOptions) {
+    this.#inner = inner
+    this.#options = options
+  }
+
+  get kind(): string {
+    return this.#inner.kind
+  }
+
+  upsert(
+    collection: string,
+    records: readonly VectorRecord[],
+    opts: Signal,
+  ): Promise<UpsertResult> {
+    opts.signal.throwIfAborted()
+    if (records.length === 0) return Promise.resolve({ failed: [] })
+    const lane = this.#lane(collection)
+    return new Promise<UpsertResult>((resolve, reject) => {
+      lane.queue.push({ records, resolve, reject })
+      lane.writing ??= this.#drain(collection, lane)
+    })
+  }
+
+  /** Deletes wait for queued writes of the collection, so a replace (write, then trim) keeps its order. */
+  async deleteDocument(
+    collection: string,
+    documentId: string,
+    fromChunk: number,
+    opts: Signal,
+  ): Promise<number> {
+    await this.#lanes.get(collection)?.writing
+    return this.#inner.deleteDocument(collection, documentId, fromChunk, opts)
+  }
+
+  ensureCollection(spec: CollectionSpec, opts: Signal): Promise<void> {
+    return this.#inner.ensureCollection(spec, opts)
+  }
+
+  search(collection: string, query: SearchQuery, opts: Signal): Promise<SearchHit[]> {
+    return this.#inner.search(collection, query, opts)
+  }
+
+  count(collection: string, opts: Signal): Promise<number> {
+    return this.#inner.count(collection, opts)
+  }
+
+  collections(opts: Signal): Promise<CollectionInfo[]> {
+    return this.#inner.collections(opts)
+  }
+
+  health(opts: Signal): Promise<void> {
+    return this.#inner.health(opts)
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(
+      [...this.#lanes.values()].flatMap((lane) => (lane.writing ? [lane.writing] : [])),
+    )
+    await this.#inner.close()
+  }
+
+  #lane(collection: string): Lane {
+    let lane = this.#lanes.get(collection)
+    if (!lane) {
+      lane = { queue: [], writing: undefined }
+      this.#lanes.set(collection, lane)
+    }
+    return lane
+  }
+
+  async #drain(collection: string, lane: Lane): Promise<void> {
+    while (lane.queue.length > 0) await this.#writeGroup(collection, this.#takeGroup(lane))
+    lane.writing = undefined
+  }
+
+  #takeGroup(lane: Lane): Waiting[] {
+    let size = 0
+    let n = 0
+    while (
+      n < lane.queue.length &&
+      (n === 0 || size + lane.queue[n]!.records.length <= this.#options.maxRecords)
+    ) {
+      size += lane.queue[n]!.records.length
+      n++
+    }
+    return lane.queue.splice(0, n)
+  }
+
+  /** One write for the group; failures come back by index into the concatenation. */
+  async #writeGroup(collection: string, group: readonly Waiting[]): Promise<void> {
+    const records = group.flatMap((w) => w.records)
+    try {
+      // Each caller's own signal governs its wait; the shared write must not die with one of them.
+      const result = await this.#inner.upsert(collection, records, {
+        signal: AbortSignal.timeout(600_000),
+      })
+      let offset = 0
+      for (const waiting of group) {
+        const end = offset + waiting.records.length
+        const failed = result.failed
+          .filter((f) => f.index >= offset && f.index < end)
+          .map((f) => ({ ...f, index: f.index - offset }))
+        waiting.resolve({ failed })
+        offset = end
+      }
+    } catch (err) {
+      for (const waiting of group) waiting.reject(err)
+    }
+  }
+}

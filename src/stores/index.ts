@@ -1,0 +1,27 @@
+/** The store registry: one line per adapter. */
+import type { Config, StoreKind } from '../config/schema.ts'
+import type { Logger } from '../observability/logger.ts'
+import { VectorizeError } from '../worker/errors.ts'
+import { LanceDbStore } from './lancedb.ts'
+import type { VectorStore } from './store.ts'
+
+export type StoreFactory = (
+  config: Config['vector_databases'],
+  deps: { logger: Logger },
+) => Promise<VectorStore>
+
+const notYet =
+  (kind: StoreKind): StoreFactory =>
+  () =>
+    Promise.reject(
+      new VectorizeError(
+        'config_invalid',
+        `vector_databases.default: ${kind} is not available in this version yet; use lancedb`,
+      ),
+    )
+
+export const stores: Readonly<Record<StoreKind, StoreFactory>> = {
+  lancedb: (config, deps) => LanceDbStore.create({ path: config.lancedb.path }, deps),
+  weaviate: notYet('weaviate'),
+  qdrant: notYet('qdrant'),
+}

@@ -1,0 +1,168 @@
+/**
+ * The shared path of text-like tasks: embed items, build records with deterministic ids, ensure
+ * the collection, upsert, and report per-object store failures. Slices are pipelined: the next
+ * slice is being embedded while the previous one is written.
+ */
+import type { Embedder, Embedding } from '../models/embedder.ts'
+import type { VectorRecord } from '../stores/store.ts'
+import { VectorizeError } from '../worker/errors.ts'
+import { vectorId } from '../worker/ids.ts'
+import type { TaskContext, TaskOutcome } from './task.ts'
+
+export interface Item {
+  /** Business id of the item (or its content hash). */
+  readonly documentId: string
+  readonly text: string
+  readonly metadata: Readonly<Record<string, unknown>>
+}
+
+export interface EmbedJob {
+  readonly taskId: string
+  readonly model: string | undefined
+  readonly collection: string | undefined
+  readonly items: readonly Item[]
+}
+
+/** Items per embed request: small enough for steady progress, large enough to fill batches. */
+export const SLICE = 256
+
+export async function embedItems(job: EmbedJob, ctx: TaskContext): Promise<TaskOutcome> {
+  const embedder = await ctx.models.get(job.model, ctx)
+  const { info } = embedder
+  const collection = job.collection ?? ctx.defaults.collection
+  await timed(ctx, 'storeMs', () =>
+    ctx.ensureCollection({
+      name: collection,
+      dimensions: info.dimensions,
+      distance: ctx.defaults.distance,
+      model: info.identity,
+    }),
+  )
+  const slices = sliceItems(job.items)
+  const outcome = newOutcome(collection, info.identity, info.dimensions, job.items.length)
+  let next = embedSlice(embedder, slices[0] ?? [], ctx)
+  for (let s = 0, offset = 0; s < slices.length; offset += slices[s]!.length, s++) {
+    const embeddings = await next
+    if (s + 1 < slices.length) next = embedSlice(embedder, slices[s + 1]!, ctx)
+    const records = toRecords(job, slices[s]!, embeddings, collection, info.identity)
+    await write(ctx, collection, records, offset)
+    addToOutcome(outcome, info.maxTokens, slices[s]!, embeddings, records, offset)
+    ctx.progress(offset + slices[s]!.length, job.items.length)
+  }
+  return outcome
+}
+
+function sliceItems(items: readonly Item[]): Item[][] {
+  const slices: Item[][] = []
+  for (let i = 0; i < items.length; i += SLICE) slices.push(items.slice(i, i + SLICE))
+  return slices
+}
+
+function embedSlice(
+  embedder: Embedder,
+  items: readonly Item[],
+  ctx: TaskContext,
+): Promise<Embedding[]> {
+  return timed(ctx, 'inferenceMs', () =>
+    embedder.embed(
+      items.map((i) => i.text),
+      ctx,
+    ),
+  )
+}
+
+async function timed<T>(
+  ctx: TaskContext,
+  key: 'inferenceMs' | 'storeMs',
+  fn: () => Promise<T>,
+): Promise<T> {
+  const start = performance.now()
+  try {
+    return await fn()
+  } finally {
+    ctx.timings[key] += performance.now() - start
+  }
+}
+
+function toRecords(
+  job: EmbedJob,
+  items: readonly Item[],
+  embeddings: readonly Embedding[],
+  collection: string,
+  model: string,
+): VectorRecord[] {
+  return items.map((item, i) => ({
+    id: vectorId({ collection, documentId: item.documentId, chunkIndex: 0, model }),
+    vector: embeddings[i]!.vector,
+    taskId: job.taskId,
+    documentId: item.documentId,
+    chunkIndex: 0,
+    text: item.text,
+    metadata: item.metadata,
+  }))
+}
+
+/** Writes a slice; objects the store refused fail the task with the store's reasons, the rest stay written. */
+async function write(
+  ctx: TaskContext,
+  collection: string,
+  records: readonly VectorRecord[],
+  offset: number,
+): Promise<void> {
+  const unique = dedupe(records)
+  const result = await timed(ctx, 'storeMs', () => ctx.store.upsert(collection, unique, ctx))
+  if (result.failed.length === 0) return
+  const reasons = result.failed
+    .slice(0, 5)
+    .map((f) => `item ${offset + f.index} (${f.id}): ${f.reason}`)
+  throw new VectorizeError(
+    'store_rejected',
+    `the store rejected ${result.failed.length} of ${unique.length} objects: ${reasons.join('; ')}`,
+  )
+}
+
+/** Two items with the same id in one write (same text, no id) would be ambiguous for a merge: keep the last. */
+function dedupe(records: readonly VectorRecord[]): VectorRecord[] {
+  const byId = new Map<string, VectorRecord>()
+  for (const record of records) byId.set(record.id, record)
+  return byId.size === records.length ? [...records] : [...byId.values()]
+}
+
+function newOutcome(
+  collection: string,
+  model: string,
+  dimensions: number,
+  items: number,
+): TaskOutcome {
+  return {
+    collection,
+    model,
+    dimensions,
+    ids: [],
+    counts: { items, vectors: 0, tokens: 0, truncated: 0 },
+    truncated: [],
+  }
+}
+
+function addToOutcome(
+  outcome: TaskOutcome,
+  maxTokens: number,
+  items: readonly Item[],
+  embeddings: readonly Embedding[],
+  records: readonly VectorRecord[],
+  offset: number,
+): void {
+  embeddings.forEach((e, i) => {
+    outcome.ids.push(records[i]!.id)
+    outcome.counts.tokens += Math.min(e.inputTokens, maxTokens)
+    if (e.truncated) {
+      outcome.counts.truncated++
+      outcome.truncated.push({
+        index: offset + i,
+        id: items[i]!.documentId,
+        input_tokens: e.inputTokens,
+      })
+    }
+  })
+  outcome.counts.vectors = new Set(outcome.ids).size
+}

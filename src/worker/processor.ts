@@ -1,0 +1,208 @@
+/**
+ * One message, start to finish: parse and validate, run its task type with retries, report the
+ * outcome. Resolves once the message is done (succeeded, or failed and dead-lettered) and every
+ * report about it is acknowledged — only then may its offset be committed. Throws when the worker
+ * must stop without committing it: shutdown, or an infrastructure error that outlived its retries.
+ */
+import type { ModelManager } from '../models/embedder.ts'
+import type { Logger } from '../observability/logger.ts'
+import { parseJson, taskIdOf, validateTask, type MessageLimits } from '../protocol/parse.ts'
+import type { TaskMessage } from '../protocol/task.ts'
+import type { SourceMessage } from '../sources/source.ts'
+import type { CollectionSpec, Distance, VectorStore } from '../stores/store.ts'
+import type { TaskContext, TaskRegistry, Timings } from '../tasks/task.ts'
+import { VectorizeError, toVectorizeError } from './errors.ts'
+import type { WorkerMetrics } from './metrics.ts'
+import type { Reports } from './reports.ts'
+import { withRetry, type RetryPolicy } from './retry.ts'
+
+export interface ProcessorSettings {
+  readonly workerId: string
+  readonly limits: MessageLimits
+  readonly defaults: { readonly collection: string; readonly distance: Distance }
+  readonly retry: RetryPolicy
+  readonly taskTimeoutMs: number
+}
+
+export interface ProcessorDeps {
+  readonly tasks: TaskRegistry
+  readonly models: ModelManager
+  readonly store: VectorStore
+  readonly reports: Reports
+  readonly logger: Logger
+  readonly metrics: WorkerMetrics
+  readonly settings: ProcessorSettings
+  ensureCollection(spec: CollectionSpec): Promise<void>
+}
+
+export async function processMessage(
+  msg: SourceMessage,
+  deps: ProcessorDeps,
+  signal: AbortSignal,
+): Promise<void> {
+  const startedAt = Date.now()
+  let value: unknown
+  let task: TaskMessage
+  try {
+    value = parseJson(msg.value, deps.settings.limits.max_message_bytes)
+    task = validateTask(value, deps.settings.limits)
+  } catch (err) {
+    const taskId = taskIdOf(value) ?? `${msg.topic}:${msg.partition}:${msg.offset}`
+    deps.metrics.taskStarted('unknown')
+    await fail(msg, taskId, toVectorizeError(err), 1, deps, signal)
+    deps.metrics.taskFinished({
+      type: 'unknown',
+      outcome: 'failed',
+      code: toVectorizeError(err).code,
+      timings: timingsOf(msg, startedAt, zero()),
+      items: 0,
+      tokens: 0,
+    })
+    return
+  }
+  await runTask(msg, task, startedAt, deps, signal)
+}
+
+async function runTask(
+  msg: SourceMessage,
+  task: TaskMessage,
+  startedAt: number,
+  deps: ProcessorDeps,
+  signal: AbortSignal,
+): Promise<void> {
+  const logger = deps.logger.child({
+    task_id: task.task_id,
+    type: task.type,
+    partition: msg.partition,
+    offset: msg.offset,
+  })
+  const reports = deps.reports.forTask(task.task_id, signal)
+  const timings = zero()
+  let attempts = 0
+  deps.metrics.taskStarted(task.type)
+  reports.status('started')
+  try {
+    const outcome = await withRetry(
+      (attempt) => {
+        attempts = attempt
+        return runOnce(task, { deps, logger, timings, reports }, signal)
+      },
+      deps.settings.retry,
+      signal,
+      {
+        onRetry: (err, attempt, delay) => (
+          deps.metrics.retried(err.code),
+          logger.warn(
+            { code: err.code, attempt, delay_ms: delay },
+            `retrying after: ${err.message}`,
+          )
+        ),
+      },
+    )
+    const t = timingsOf(msg, startedAt, timings)
+    reports.result({
+      ...outcome,
+      task_id: task.task_id,
+      worker_id: deps.settings.workerId,
+      timings_ms: t,
+    })
+    reports.status('succeeded')
+    await reports.settled()
+    deps.metrics.taskFinished({
+      type: task.type,
+      outcome: 'succeeded',
+      timings: t,
+      items: outcome.counts.items,
+      tokens: outcome.counts.tokens,
+    })
+    logger.debug({ vectors: outcome.counts.vectors, ms: Math.round(t.total) }, 'task succeeded')
+  } catch (thrown) {
+    const err = toVectorizeError(thrown)
+    if (signal.aborted || err.retriable) throw err // shutdown, or infrastructure still failing: never dead-letter
+    await reports.settled().catch(() => undefined)
+    await fail(msg, task.task_id, err, attempts, deps, signal)
+    deps.metrics.taskFinished({
+      type: task.type,
+      outcome: 'failed',
+      code: err.code,
+      timings: timingsOf(msg, startedAt, timings),
+      items: 0,
+      tokens: 0,
+    })
+    logger.info({ code: err.code }, `task failed: ${err.message}`)
+  }
+}
+
+interface RunScope {
+  readonly deps: ProcessorDeps
+  readonly logger: Logger
+  readonly timings: Timings
+  readonly reports: ReturnType<Reports['forTask']>
+}
+
+/** One attempt, bounded by the task timeout (a data error: the same input would time out again). */
+async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) {
+  const timeout = AbortSignal.timeout(scope.deps.settings.taskTimeoutMs)
+  const ctx: TaskContext = {
+    models: scope.deps.models,
+    store: scope.deps.store,
+    defaults: scope.deps.settings.defaults,
+    logger: scope.logger,
+    signal: AbortSignal.any([signal, timeout]),
+    ensureCollection: (spec) => scope.deps.ensureCollection(spec),
+    progress: (done, total) => {
+      if (done < total) scope.reports.status('progress', { done, total })
+    },
+    timings: scope.timings,
+  }
+  try {
+    const handler = scope.deps.tasks[task.type] as {
+      run(t: TaskMessage, c: TaskContext): ReturnType<TaskRegistry['text']['run']>
+    }
+    return await handler.run(task, ctx)
+  } catch (err) {
+    if (timeout.aborted && !signal.aborted) {
+      throw new VectorizeError(
+        'timeout',
+        `task ran longer than processing.task_timeout_ms (${scope.deps.settings.taskTimeoutMs} ms)`,
+        { cause: err },
+      )
+    }
+    throw err
+  }
+}
+
+async function fail(
+  msg: SourceMessage,
+  taskId: string,
+  err: VectorizeError,
+  attempts: number,
+  deps: ProcessorDeps,
+  signal: AbortSignal,
+): Promise<void> {
+  const reports = deps.reports.forTask(taskId, signal)
+  reports.status('failed', undefined, err)
+  reports.deadLetter({
+    value: msg.value,
+    taskId,
+    error: { code: err.code, message: err.message, class: 'data' },
+    origin: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
+    attempts,
+    workerId: deps.settings.workerId,
+  })
+  await reports.settled()
+  deps.metrics.deadLettered(err.code)
+}
+
+function zero(): Timings {
+  return { inferenceMs: 0, storeMs: 0 }
+}
+
+function timingsOf(msg: SourceMessage, startedAt: number, t: Timings) {
+  return {
+    queue: Math.max(0, startedAt - msg.timestamp),
+    inference: t.inferenceMs,
+    store: t.storeMs,
+    total: Date.now() - startedAt,
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The loop: pull a message when a slot is free → process it → mark it done → commit the
+ * contiguous watermark periodically. Backpressure is the slot count: nothing is pulled while
+ * `max_concurrent_tasks` messages are in flight. Lifecycle: starting → running → draining →
+ * stopped | failed.
+ */
+import type { Logger } from '../observability/logger.ts'
+import type { SourceMessage, TaskSource } from '../sources/source.ts'
+import type { CollectionSpec } from '../stores/store.ts'
+import { CommitTracker } from './commits.ts'
+import { isAbort, toVectorizeError, type VectorizeError } from './errors.ts'
+import { processMessage, type ProcessorDeps } from './processor.ts'
+import { Slots } from './slots.ts'
+
+export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed'
+
+export interface WorkerOptions {
+  readonly maxConcurrentTasks: number
+  readonly commitIntervalMs: number
+}
+
+export interface WorkerDeps extends Omit<ProcessorDeps, 'ensureCollection'> {
+  readonly source: TaskSource
+  readonly logger: Logger
+}
+
+export class Worker {
+  readonly #deps: WorkerDeps
+  readonly #options: WorkerOptions
+  readonly #slots: Slots
+  readonly #tracker = new CommitTracker()
+  readonly #pull = new AbortController()
+  readonly #work = new AbortController()
+  readonly #collections = new Map<string, Promise<void>>()
+  #state: WorkerState = 'starting'
+  #fatal: VectorizeError | undefined
+  #committing: Promise<void> = Promise.resolve()
+
+  constructor(deps: WorkerDeps, options: WorkerOptions) {
+    this.#deps = deps
+    this.#options = options
+    this.#slots = new Slots(options.maxConcurrentTasks)
+  }
+
+  get state(): WorkerState {
+    return this.#state
+  }
+
+  get activeTasks(): number {
+    return this.#slots.used
+  }
+
+  /** Changes concurrency at run time (SIGHUP). */
+  setConcurrency(n: number): void {
+    this.#slots.resize(n)
+  }
+
+  /** Processes until the source is drained (`untilIdle`) or `stop()` is called. Rejects if the worker failed. */
+  async run(options: { untilIdle: boolean }): Promise<void> {
+    this.#state = 'running'
+    const timer = setInterval(() => void this.#commit(), this.#options.commitIntervalMs)
+    try {
+      await this.#loop(options.untilIdle)
+      await this.#slots.idle()
+    } finally {
+      clearInterval(timer)
+      await this.#commit()
+      this.#state = this.#fatal ? 'failed' : 'stopped'
+    }
+    if (this.#fatal) throw this.#fatal
+  }
+
+  /** Stops pulling, lets in-flight tasks finish for up to `graceMs`, then aborts them (they stay uncommitted). */
+  stop(graceMs: number): void {
+    if (this.#state !== 'running') return
+    this.#state = 'draining'
+    this.#deps.logger.info({ in_flight: this.#slots.used, grace_ms: graceMs }, 'draining')
+    this.#pull.abort()
+    setTimeout(() => this.#work.abort(), graceMs).unref()
+  }
+
+  /** Aborts in-flight work now (a second signal). */
+  abort(): void {
+    this.#pull.abort()
+    this.#work.abort()
+  }
+
+  async #loop(untilIdle: boolean): Promise<void> {
+    const signal = this.#pull.signal
+    const messages = this.#deps.source.messages({ signal, untilIdle })[Symbol.asyncIterator]()
+    try {
+      while (!signal.aborted) {
+        await this.#slots.acquire(signal)
+        const next = await messages.next()
+        if (next.done) {
+          this.#slots.release()
+          break
+        }
+        this.#start(next.value)
+      }
+    } catch (err) {
+      if (!isAbort(err) && !signal.aborted) throw err
+    } finally {
+      await messages.return?.()
+    }
+  }
+
+  #start(msg: SourceMessage): void {
+    this.#tracker.delivered(msg.partition, msg.offset)
+    const deps = {
+      ...this.#deps,
+      ensureCollection: (spec: CollectionSpec) => this.#ensureCollection(spec),
+    }
+    processMessage(msg, deps, this.#work.signal)
+      .then(() => this.#tracker.done(msg.partition, msg.offset))
+      .catch((err: unknown) => this.#onFatal(err))
+      .finally(() => this.#slots.release())
+  }
+
+  #onFatal(err: unknown): void {
+    if (this.#work.signal.aborted) return // shutdown: the message stays uncommitted and comes back
+    const error = toVectorizeError(err)
+    if (!this.#fatal) {
+      this.#fatal = error
+      this.#deps.logger.error({ code: error.code }, `stopping: ${error.message}`)
+    }
+    this.#pull.abort()
+  }
+
+  #ensureCollection(spec: CollectionSpec): Promise<void> {
+    const key = `${spec.name}\u0000${spec.model}\u0000${spec.dimensions}`
+    let ensured = this.#collections.get(key)
+    if (!ensured) {
+      ensured = this.#deps.store.ensureCollection(spec, { signal: this.#work.signal })
+      ensured.catch(() => this.#collections.delete(key))
+      this.#collections.set(key, ensured)
+    }
+    return ensured
+  }
+
+  /** Commits serially; a failed commit is retried on the next tick (the positions stay pending). */
+  #commit(): Promise<void> {
+    this.#committing = this.#committing.then(async () => {
+      const positions = this.#tracker.pending()
+      if (positions.length === 0) return
+      try {
+        await this.#deps.source.commit(positions, { signal: AbortSignal.timeout(30_000) })
+        this.#tracker.committed(positions)
+      } catch (err) {
+        this.#deps.logger.warn({ err: toVectorizeError(err).message }, 'commit failed; will retry')
+      }
+    })
+    return this.#committing
+  }
+}

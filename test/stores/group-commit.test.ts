@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, it } from 'node:test'
+import { GroupCommitStore } from '../../src/stores/group-commit.ts'
+import type { UpsertResult, VectorRecord, VectorStore } from '../../src/stores/store.ts'
+
+/** Records what reaches the inner store; each write takes 20 ms like a real one. */
+function recordingStore(reject?: (records: readonly VectorRecord[]) => UpsertResult['failed']) {
+  const writes: string[][] = []
+  const events: string[] = []
+  const store = {
+    kind: 'recording',
+    async upsert(_c: string, records: readonly VectorRecord[]) {
+      writes.push(records.map((r) => r.id))
+      events.push(`write ${records.length}`)
+      await sleep(20)
+      if (records.some((r) => r.id === 'boom')) throw new Error('store down')
+      return { failed: reject?.(records) ?? [] }
+    },
+    deleteDocument() {
+      events.push('delete')
+      return Promise.resolve(0)
+    },
+  } as unknown as VectorStore
+  return { store, writes, events }
+}
+
+const record = (id: string): VectorRecord => ({
+  id,
+  vector: new Float32Array(2),
+  taskId: id,
+  documentId: id,
+  chunkIndex: 0,
+  text: id,
+  metadata: {},
+})
+const signal = new AbortController().signal
+
+describe('GroupCommitStore', () => {
+  it('should write concurrent upserts to one collection in far fewer requests', async () => {
+    const { store, writes } = recordingStore()
+    const grouped = new GroupCommitStore(store, { maxRecords: 1000 })
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => grouped.upsert('c', [record(`r${i}`)], { signal })),
+    )
+    assert.equal(results.length, 50)
+    assert.equal(writes.flat().length, 50)
+    assert.ok(writes.length <= 3, `50 upserts took ${writes.length} writes`)
+    assert.equal(
+      writes[0]!.length,
+      1,
+      'an idle collection writes at once, without waiting for company',
+    )
+  })
+
+  it('should return each caller only its own rejected objects, with its own indexes', async () => {
+    const { store } = recordingStore((records) =>
+      records.flatMap((r, index) =>
+        r.id.startsWith('bad') ? [{ index, id: r.id, reason: 'nope' }] : [],
+      ),
+    )
+    const grouped = new GroupCommitStore(store, { maxRecords: 1000 })
+    const first = grouped.upsert('c', [record('warm')], { signal })
+    const a = grouped.upsert('c', [record('a0'), record('a1')], { signal })
+    const b = grouped.upsert('c', [record('b0'), record('bad1'), record('b2')], { signal })
+    await first
+    assert.deepEqual((await a).failed, [])
+    assert.deepEqual((await b).failed, [{ index: 1, id: 'bad1', reason: 'nope' }])
+  })
+
+  it('should fail every caller of a write that failed as a whole, and recover after', async () => {
+    const { store } = recordingStore()
+    const grouped = new GroupCommitStore(store, { maxRecords: 1000 })
+    const warm = grouped.upsert('c', [record('warm')], { signal })
+    const x = grouped.upsert('c', [record('x')], { signal })
+    const y = grouped.upsert('c', [record('boom')], { signal })
+    await warm
+    await assert.rejects(x, /store down/)
+    await assert.rejects(y, /store down/)
+    assert.deepEqual(await grouped.upsert('c', [record('z')], { signal }), { failed: [] })
+  })
+
+  it('should split a large queue by maxRecords and keep deletes after queued writes', async () => {
+    const { store, writes, events } = recordingStore()
+    const grouped = new GroupCommitStore(store, { maxRecords: 4 })
+    const ups = [
+      grouped.upsert('c', [record('w')], { signal }),
+      ...Array.from({ length: 3 }, (_, i) =>
+        grouped.upsert('c', [record(`a${i}`), record(`b${i}`)], { signal }),
+      ),
+    ]
+    const del = grouped.deleteDocument('c', 'doc', 1, { signal })
+    await Promise.all([...ups, del])
+    assert.deepEqual(
+      writes.map((w) => w.length),
+      [1, 4, 2],
+    )
+    assert.equal(events.at(-1), 'delete')
+  })
+})
