@@ -1,0 +1,156 @@
+/**
+ * Runs the real `vectorize` CLI as a child process in a throwaway workspace: a temp directory that
+ * is the child's cwd and holds its queue and LanceDB, with every other path pointing at the
+ * generated test models. The child sees none of the caller's VECTORIZE_WORKER_* variables.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { repoRoot, testModels } from './models.ts'
+
+export const CLI = join(repoRoot(), 'bin', 'vectorize.js')
+export const DEFAULT_MODEL = 'vectorize-test/minilm-tiny'
+
+export interface CliResult {
+  /** Exit code, or null when a signal ended the process. */
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface RunOptions {
+  /** Extra environment, applied over the workspace's own. */
+  readonly env?: Readonly<Record<string, string>>
+  /** Kill the child (SIGKILL) and reject after this long; default 60 s. */
+  readonly timeoutMs?: number
+}
+
+/** A child started in the background; its output is collected (and capped) so pipes never fill. */
+export interface Background {
+  readonly child: ChildProcess
+  /** Resolves when the child has exited, with what it printed. */
+  readonly exited: Promise<CliResult>
+}
+
+export interface Workspace {
+  readonly dir: string
+  readonly queueDir: string
+  readonly lancedbPath: string
+  readonly modelsDir: string
+  readonly env: NodeJS.ProcessEnv
+  /** Runs `vectorize ARGS` to completion. */
+  run(args: readonly string[], options?: RunOptions): Promise<CliResult>
+  /** Runs `vectorize --json ARGS`, expects exit 0 and parses stdout. */
+  json<T>(args: readonly string[], options?: RunOptions): Promise<T>
+  /** Starts `vectorize ARGS` in the background; killed at cleanup if still running. */
+  start(args: readonly string[], options?: RunOptions): Background
+}
+
+type Cleanup = (fn: () => Promise<void>) => void
+
+/**
+ * Creates a workspace and registers its removal (and the killing of any child still running)
+ * with `cleanup`: pass node:test's `after`, or `(fn) => t.after(fn)` inside a test.
+ */
+export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
+  const modelsDir = await testModels()
+  const dir = await mkdtemp(join(tmpdir(), 'vectorize-cli-'))
+  const children = new Set<ChildProcess>()
+  cleanup(async () => {
+    await Promise.all([...children].map(killAndWait))
+    await rm(dir, { recursive: true, force: true })
+  })
+  const queueDir = join(dir, 'queue')
+  const lancedbPath = join(dir, 'lancedb')
+  const env = cliEnv({
+    VECTORIZE_WORKER_QUEUE_DIR: queueDir,
+    VECTORIZE_WORKER_VECTOR_DATABASES_LANCEDB_PATH: lancedbPath,
+    VECTORIZE_WORKER_MODELS_DIR: modelsDir,
+    VECTORIZE_WORKER_MODELS_CACHE_DIR: modelsDir,
+    VECTORIZE_WORKER_MODELS_DEFAULT: DEFAULT_MODEL,
+    VECTORIZE_WORKER_MODELS_ALLOW_REMOTE: 'false',
+    VECTORIZE_WORKER_MODELS_THREADS: '1',
+  })
+  const start = (args: readonly string[], options: RunOptions = {}): Background => {
+    const background = spawnCli(args, dir, { ...env, ...options.env })
+    children.add(background.child)
+    const forget = () => void children.delete(background.child)
+    background.exited.then(forget, forget)
+    return background
+  }
+  const run = (args: readonly string[], options: RunOptions = {}) =>
+    withTimeout(start(args, options), args, options.timeoutMs ?? 60_000)
+  const json = async <T>(args: readonly string[], options: RunOptions = {}): Promise<T> => {
+    const result = await run(['--json', ...args], options)
+    if (result.code !== 0) throw new Error(describeRun(args, result))
+    return JSON.parse(result.stdout) as T
+  }
+  return { dir, queueDir, lancedbPath, modelsDir, env, run, json, start }
+}
+
+/** The caller's environment without any VECTORIZE_WORKER_* (nor node:test's marker), plus `own`. */
+function cliEnv(own: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(
+    ([name]) => !name.startsWith('VECTORIZE_WORKER_') && name !== 'NODE_TEST_CONTEXT',
+  )
+  return { ...Object.fromEntries(inherited), ...own }
+}
+
+const MAX_OUTPUT = 4 * 1024 * 1024
+
+function spawnCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Background {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const out = { stdout: '', stderr: '' }
+  const collect = (key: keyof typeof out) => (chunk: Buffer) => {
+    if (out[key].length < MAX_OUTPUT) out[key] += chunk.toString('utf8')
+  }
+  child.stdout.on('data', collect('stdout'))
+  child.stderr.on('data', collect('stderr'))
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal, ...out }))
+  })
+  return { child, exited }
+}
+
+async function withTimeout(
+  background: Background,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      background.child.kill('SIGKILL')
+      reject(new Error(`vectorize ${args.join(' ')} did not finish within ${timeoutMs} ms`))
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([background.exited, timedOut])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  child.kill('SIGKILL')
+  await closed
+}
+
+/** One line for assertion messages: the command, how it ended and what it said. */
+export function describeRun(args: readonly string[], result: CliResult): string {
+  const ended = result.signal ? `signal ${result.signal}` : `exit ${result.code}`
+  return `vectorize ${args.join(' ')}: ${ended}\nstdout: ${tail(result.stdout)}\nstderr: ${tail(result.stderr)}`
+}
+
+function tail(text: string): string {
+  return text.length > 2000 ? `…${text.slice(-2000)}` : text
+}

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { TransformersModels } from '../../src/models/transformers.ts'
+import { silentLogger } from '../../src/observability/logger.ts'
+import { LocalReporter } from '../../src/reporters/local.ts'
+import { LocalPublisher, LocalSource } from '../../src/sources/local.ts'
+import { GroupCommitStore } from '../../src/stores/group-commit.ts'
+import { LanceDbStore } from '../../src/stores/lancedb.ts'
+import type { VectorStore } from '../../src/stores/store.ts'
+import { tasks } from '../../src/tasks/index.ts'
+import { VectorizeError } from '../../src/worker/errors.ts'
+import { RunStats } from '../../src/worker/metrics.ts'
+import { Reports } from '../../src/worker/reports.ts'
+import { Worker } from '../../src/worker/worker.ts'
+import { modelOptions, testModels } from '../helpers/models.ts'
+
+const signal = new AbortController().signal
+const retry = { max_attempts: 4, initial_delay_ms: 5, max_delay_ms: 20 }
+const limits = {
+  max_message_bytes: 1 << 20,
+  max_text_bytes: 4096,
+  max_batch_items: 1000,
+  max_metadata_bytes: 4096,
+}
+
+/** Makes the next `failures` upserts fail as a store outage would (retriable). */
+function flaky(inner: VectorStore, failures: { left: number }): VectorStore {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'upsert') {
+        return (...args: Parameters<VectorStore['upsert']>) => {
+          if (failures.left-- > 0)
+            return Promise.reject(
+              new VectorizeError('store_unavailable', 'connection refused (injected)', {
+                retriable: true,
+              }),
+            )
+          return target.upsert(...args)
+        }
+      }
+      // private fields need the real receiver, not the proxy
+      const value = Reflect.get(target, prop, receiver) as unknown
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value
+    },
+  })
+}
+
+describe('Worker', () => {
+  let dir: string
+  let models: TransformersModels
+  let lance: LanceDbStore
+
+  before(async () => {
+    await testModels()
+    dir = await mkdtemp(join(tmpdir(), 'vectorize-worker-'))
+    models = new TransformersModels(modelOptions(), { logger: silentLogger })
+    lance = await LanceDbStore.create({ path: join(dir, 'lancedb') }, { logger: silentLogger })
+  })
+  after(async () => {
+    await models.close()
+    await lance.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function run(queue: string, messages: unknown[], store: VectorStore) {
+    const publisher = await LocalPublisher.create({ dir: queue }, { logger: silentLogger })
+    await publisher.publish(
+      messages.map((m) => new TextEncoder().encode(typeof m === 'string' ? m : JSON.stringify(m))),
+      { signal },
+    )
+    await publisher.close()
+    const source = await LocalSource.create(
+      { dir: queue, pollIntervalMs: 20 },
+      { logger: silentLogger },
+    )
+    const reporter = await LocalReporter.create({ dir: queue }, { logger: silentLogger })
+    const stats = new RunStats()
+    const worker = new Worker(
+      {
+        source,
+        store,
+        models,
+        tasks,
+        logger: silentLogger,
+        metrics: stats,
+        reports: new Reports(reporter, 'w-test', retry),
+        settings: {
+          workerId: 'w-test',
+          limits,
+          defaults: { collection: 'docs', distance: 'cosine' },
+          retry,
+          taskTimeoutMs: 60_000,
+        },
+      },
+      { maxConcurrentTasks: 8, commitIntervalMs: 50 },
+    )
+    const outcome = await worker.run({ untilIdle: true }).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    await source.close()
+    return { stats, reporter, outcome, worker }
+  }
+
+  it('should retry a store outage and succeed without dead-lettering', async () => {
+    const failures = { left: 3 }
+    const store = new GroupCommitStore(flaky(lance, failures), { maxRecords: 100 })
+    const messages = Array.from({ length: 20 }, (_, i) => ({
+      task_id: `r${i}`,
+      type: 'text',
+      text: `retry text number ${i}`,
+      collection: 'retry',
+    }))
+    const { stats, reporter, outcome } = await run(join(dir, 'q-retry'), messages, store)
+    assert.equal(outcome, undefined)
+    assert.equal(stats.succeeded, 20)
+    assert.ok(stats.retries >= 1, 'the outage was retried')
+    assert.equal(stats.deadLetters, 0)
+    assert.deepEqual((await reporter.counts({ signal })).succeeded, 20)
+    assert.equal(await lance.count('retry', { signal }), 20)
+    await reporter.close()
+  })
+
+  it('should stop without committing when the store stays down, and finish after a restart', async () => {
+    const queue = join(dir, 'q-down')
+    const down = { left: Number.POSITIVE_INFINITY }
+    const messages = Array.from({ length: 5 }, (_, i) => ({
+      task_id: `d${i}`,
+      type: 'text',
+      text: `outage text ${i}`,
+      collection: 'down',
+    }))
+    const first = await run(
+      queue,
+      messages,
+      new GroupCommitStore(flaky(lance, down), { maxRecords: 100 }),
+    )
+    assert.ok(
+      first.outcome instanceof VectorizeError && first.outcome.code === 'store_unavailable',
+      'the worker fails with the infrastructure error',
+    )
+    assert.equal(first.worker.state, 'failed')
+    assert.equal(first.stats.deadLetters, 0, 'infrastructure errors are never dead-lettered')
+    assert.equal((await first.reporter.counts({ signal })).failed, 0)
+    await first.reporter.close()
+    const second = await run(queue, [], new GroupCommitStore(lance, { maxRecords: 100 }))
+    assert.equal(second.outcome, undefined)
+    assert.equal(second.stats.succeeded, 5, 'the uncommitted tasks came back')
+    assert.equal(await lance.count('down', { signal }), 5)
+    await second.reporter.close()
+  })
+
+  it('should report progress for a batch task and store one vector per item', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      id: `item-${i}`,
+      text: `batch item ${i} about the ocean and planets`,
+      metadata: { n: i },
+    }))
+    const { stats, reporter } = await run(
+      join(dir, 'q-batch'),
+      [{ task_id: 'b1', type: 'batch', collection: 'batch', metadata: { source: 'test' }, items }],
+      new GroupCommitStore(lance, { maxRecords: 100 }),
+    )
+    assert.equal(stats.succeeded, 1)
+    const log = await readFile(join(dir, 'q-batch', 'status.log'), 'utf8')
+    const progress = log.split('\n').filter((l) => l.includes('"progress"') && l.includes('"b1"'))
+    assert.deepEqual(
+      progress.map((l) => (JSON.parse(l) as { status: { progress: unknown } }).status.progress),
+      [{ done: 256, total: 300 }],
+    )
+    const record = await reporter.task('b1', { signal })
+    assert.equal(record?.state, 'succeeded')
+    assert.equal(record?.result?.counts.vectors, 300)
+    assert.equal(record?.result?.ids.length, 300)
+    assert.equal(await lance.count('batch', { signal }), 300)
+    const hits = await lance.search(
+      'batch',
+      {
+        vector: (
+          await (
+            await models.get(undefined, { signal })
+          ).embed(['batch item 7 about the ocean and planets'], { signal })
+        )[0]!.vector,
+        k: 1,
+      },
+      { signal },
+    )
+    assert.equal(hits[0]?.documentId, 'item-7')
+    assert.deepEqual(JSON.parse(JSON.stringify(hits[0]?.metadata)), { source: 'test', n: 7 })
+    await reporter.close()
+  })
+})
