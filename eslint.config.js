@@ -36,9 +36,15 @@ export default tseslint.config(
               message: 'adapters do not import each other',
             })),
             {
-              target: ['worker', 'tasks', 'config', 'protocol', 'observability', ...adapters].map(
-                (d) => `./src/${d}`,
-              ),
+              target: [
+                'worker',
+                'tasks',
+                'config',
+                'protocol',
+                'observability',
+                'files',
+                ...adapters,
+              ].map((d) => `./src/${d}`),
               from: ['./src/main.ts', './src/cli'],
               message: 'only the CLI and main.ts wire things together',
             },

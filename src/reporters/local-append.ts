@@ -7,7 +7,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { VectorizeError } from '../worker/errors.ts'
 import type { AppendFile } from './local-files.ts'
-import { newline } from './local-files.ts'
+import { newline } from '../files/lines.ts'
 
 interface Pending {
   readonly record: Buffer

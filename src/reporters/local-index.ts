@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
 import { taskStates } from '../protocol/report.ts'
 import type { TaskRecord } from './reporter.ts'
-import { readLines } from './local-files.ts'
+import { readLines } from '../files/lines.ts'
 
 interface Entry {
   state?: TaskState

@@ -24,7 +24,9 @@ import type { DeadLetter, Reporter, StatusView, TaskRecord } from './reporter.ts
 import type { AppendStats } from './local-append.ts'
 import { GroupAppender } from './local-append.ts'
 import type { AppendFile } from './local-files.ts'
-import { openAppend, readLines, syncDir } from './local-files.ts'
+import { syncDir } from '../files/durable.ts'
+import { readLines } from '../files/lines.ts'
+import { openAppend } from './local-files.ts'
 import { StatusIndex } from './local-index.ts'
 
 export interface LocalReporterConfig {

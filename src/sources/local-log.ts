@@ -17,11 +17,8 @@
  * worker then reports it as `invalid_json`.
  */
 import { crc32 } from 'node:zlib'
-import type { FileHandle } from 'node:fs/promises'
-import { open, rename } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { newline } from '../files/lines.ts'
 
-export const newline = 0x0a
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export function encodeRecord(value: Uint8Array, timestamp: number): Buffer {
@@ -65,79 +62,4 @@ export function decodeRecord(line: Buffer): DecodedRecord | undefined {
 function fromQuotedBase64(body: Buffer): Uint8Array | undefined {
   if (body.length < 2 || body[0] !== 0x22 || body[body.length - 1] !== 0x22) return undefined
   return new Uint8Array(Buffer.from(body.toString('latin1', 1, body.length - 1), 'base64'))
-}
-
-export interface Line {
-  /** The line without its newline; a view into the reader's buffer, valid until the next pull. */
-  readonly bytes: Buffer
-  /** Byte position of the line's first byte. */
-  readonly start: number
-  /** Byte position just past its newline: where the next line starts. */
-  readonly end: number
-}
-
-/**
- * Complete lines from `from` to the end of the file, read `chunkBytes` at a time (the buffer only
- * grows for a line longer than that). A last line without its newline is not yielded: it is being
- * written, or was torn by a crash; the caller reads it again from its start later.
- */
-export async function* readLines(
-  file: FileHandle,
-  from: number,
-  chunkBytes: number,
-): AsyncGenerator<Line, void, undefined> {
-  let buffer: Buffer = Buffer.allocUnsafe(chunkBytes)
-  let base = from // file position of buffer[0]
-  let length = 0 // bytes of buffer holding data
-  let lineStart = 0 // start of the next line in buffer
-  let searched = 0 // no newline in buffer[lineStart, searched)
-  for (;;) {
-    const nl = buffer.subarray(0, length).indexOf(newline, searched)
-    if (nl >= 0) {
-      yield { bytes: buffer.subarray(lineStart, nl), start: base + lineStart, end: base + nl + 1 }
-      lineStart = searched = nl + 1
-      continue
-    }
-    if (lineStart > 0) {
-      buffer.copy(buffer, 0, lineStart, length)
-      length -= lineStart
-      base += lineStart
-      lineStart = 0
-    }
-    searched = length
-    if (length === buffer.length) buffer = grow(buffer)
-    const { bytesRead } = await file.read(buffer, length, buffer.length - length, base + length)
-    if (bytesRead === 0) return
-    length += bytesRead
-  }
-}
-
-function grow(buffer: Buffer): Buffer {
-  const bigger = Buffer.allocUnsafe(buffer.length * 2)
-  buffer.copy(bigger)
-  return bigger
-}
-
-/** Replaces `path` with `data` so that a crash leaves either the old or the new content. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.tmp`)
-  const file = await open(temp, 'w')
-  try {
-    await file.writeFile(data)
-    await file.sync()
-  } finally {
-    await file.close()
-  }
-  await rename(temp, path)
-  await syncDir(dirname(path))
-}
-
-/** Makes a created or renamed directory entry durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
 }

@@ -11,7 +11,9 @@ import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { TaskPublisher } from './source.ts'
 import { waitLock } from './local-lock.ts'
-import { encodeRecord, newline, syncDir } from './local-log.ts'
+import { syncDir } from '../files/durable.ts'
+import { newline } from '../files/lines.ts'
+import { encodeRecord } from './local-log.ts'
 
 export interface LocalPublisherConfig {
   /** The queue directory (`queue.dir`). */
