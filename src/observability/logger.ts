@@ -25,10 +25,11 @@ export interface LoggerOptions {
   readonly destination?: number
 }
 
+/** Synchronous writes: the last lines before a crash or a forced exit are the ones that matter. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     { level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ fd: options.destination ?? 2, sync: false }),
+    pino.destination({ fd: options.destination ?? 2, sync: true }),
   )
 }
 
