@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { loadConfig, type FlagSetting } from '../config/load.ts'
 import type { Config } from '../config/schema.ts'
 import { Resources, type Deps } from '../main.ts'
+import { VectorizeError } from '../worker/errors.ts'
 import { createLogger, type LogLevel } from '../observability/logger.ts'
 
 export interface GlobalOptions {
@@ -36,7 +37,11 @@ export function flagSettings(options: GlobalOptions): FlagSetting[] {
   })
   const set = options.set.map((pair) => {
     const eq = pair.indexOf('=')
-    if (eq <= 0) throw new Error(`--set expects key=value, got ${JSON.stringify(pair)}`)
+    if (eq <= 0)
+      throw new VectorizeError(
+        'invalid_argument',
+        `--set expects key=value, got ${JSON.stringify(pair)}`,
+      )
     return { key: pair.slice(0, eq), raw: pair.slice(eq + 1), flag: `--set ${pair.slice(0, eq)}` }
   })
   return [...named, ...set]

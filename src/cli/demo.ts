@@ -10,7 +10,6 @@ import type { FlagSetting } from '../config/load.ts'
 import type { Config } from '../config/schema.ts'
 import { openModels, openPublisher, openStore, runWorker, type Deps } from '../main.ts'
 import { locateModel } from '../models/locate.ts'
-import { generateTestModel, TEST_MODELS } from '../models/synthetic/index.ts'
 import type { SearchHit } from '../stores/store.ts'
 import { commandContext } from './context.ts'
 import { packageRoot } from './package-root.ts'
@@ -48,6 +47,7 @@ async function chooseModel(config: Config): Promise<FlagSetting[]> {
     say(`model   ${located.found.name} (${located.found.dir})`)
     return []
   }
+  const { generateTestModel, TEST_MODELS } = await import('../models/synthetic/index.ts')
   const test = TEST_MODELS.minilmTiny
   await generateTestModel(resolve(models.dir), test)
   say(`model   ${models.default} is not on this machine (looked for ${located.tried.join(', ')}).`)

@@ -15,6 +15,7 @@ export const exitCodes = {
 const byCode: Partial<Record<ErrorCode, number>> = {
   config_invalid: exitCodes.config,
   not_found: exitCodes.notFound,
+  invalid_argument: exitCodes.usage,
   model_not_found: exitCodes.unavailable,
   model_load_failed: exitCodes.unavailable,
   unknown_model: exitCodes.unavailable,

@@ -4,7 +4,7 @@
  * ingesting the same files again overwrites instead of duplicating.
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
-import { extname, join, relative } from 'node:path'
+import { dirname, extname, join, relative, resolve } from 'node:path'
 import type { TaskMessage } from '../protocol/task.ts'
 import { readLines } from './lines.ts'
 
@@ -17,6 +17,10 @@ export interface IngestPlan {
 const textExtensions = new Set(['.txt', '.md', '.markdown'])
 const lineExtensions = new Set(['.jsonl', '.ndjson'])
 
+/**
+ * Ids are relative to what the user named (`ingest docs` → `docs/a/b.md`), not to the working
+ * directory, so the same folder ingested from anywhere gets the same ids.
+ */
 export async function planIngest(
   paths: readonly string[],
   cwd: string,
@@ -24,8 +28,10 @@ export async function planIngest(
 ): Promise<IngestPlan> {
   const plan: IngestPlan = { messages: [], files: 0, skipped: new Map() }
   for (const path of paths) {
-    for (const file of await listFiles(path))
-      await addFile(plan, file, relative(cwd, file) || file, maxTextBytes)
+    const root = resolve(cwd, path)
+    const base = dirname(root)
+    for (const file of await listFiles(root))
+      await addFile(plan, file, relative(base, file), maxTextBytes)
   }
   return plan
 }

@@ -1,10 +1,19 @@
 /** Reads JSON Lines from a file or stdin, line by line (files of any size). */
 import { createReadStream } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { VectorizeError } from '../worker/errors.ts'
 import { createInterface } from 'node:readline'
 
 export async function* readLines(
   file: string | undefined,
 ): AsyncGenerator<{ line: number; text: string }> {
+  if (file && file !== '-') {
+    await access(file).catch((err: unknown) => {
+      throw new VectorizeError('not_found', `cannot read ${file}: ${(err as Error).message}`, {
+        cause: err,
+      })
+    })
+  }
   const input = !file || file === '-' ? process.stdin : createReadStream(file)
   const reader = createInterface({ input, crlfDelay: Infinity })
   let line = 0

@@ -43,7 +43,10 @@ const collect = (value: string, previous: string[]) => [...previous, value]
 async function search(ctx: Deps, text: string, opts: SearchOptions): Promise<SearchHit[]> {
   const k = Number(opts.k)
   if (!Number.isInteger(k) || k < 1 || k > 1000)
-    throw new VectorizeError('invalid_task', `--k must be an integer from 1 to 1000, got ${opts.k}`)
+    throw new VectorizeError(
+      'invalid_argument',
+      `--k must be an integer from 1 to 1000, got ${opts.k}`,
+    )
   const filter = opts.filter.map(parseFilter)
   const name = opts.collection ?? ctx.config.processing.default_collection
   const store = await openStore(ctx)

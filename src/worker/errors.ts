@@ -26,6 +26,7 @@ export const errorCodes = [
   'model_not_found',
   'model_load_failed',
   'not_found',
+  'invalid_argument',
   'cancelled',
   'internal',
 ] as const

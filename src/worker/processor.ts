@@ -49,7 +49,7 @@ export async function processMessage(
   } catch (err) {
     const taskId = taskIdOf(value) ?? `${msg.topic}:${msg.partition}:${msg.offset}`
     deps.metrics.taskStarted('unknown')
-    await fail(msg, taskId, toVectorizeError(err), 1, deps, signal)
+    await fail(msg, taskId, toVectorizeError(err), 0, deps, signal)
     deps.metrics.taskFinished({
       type: 'unknown',
       outcome: 'failed',
@@ -181,13 +181,15 @@ async function fail(
   signal: AbortSignal,
 ): Promise<void> {
   const reports = deps.reports.forTask(taskId, signal)
+  // A message refused before its task ran still counts as one attempt, in its status as in the DLQ.
+  if (attempts === 0) reports.status('started')
   reports.status('failed', undefined, err)
   reports.deadLetter({
     value: msg.value,
     taskId,
     error: { code: err.code, message: err.message, class: 'data' },
     origin: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
-    attempts,
+    attempts: Math.max(attempts, 1),
     workerId: deps.settings.workerId,
   })
   await reports.settled()

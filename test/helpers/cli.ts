@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after } from 'node:test'
 import { repoRoot, testModels } from './models.ts'
 
 export const CLI = join(repoRoot(), 'bin', 'vectorize.js')
@@ -48,11 +49,23 @@ export interface Workspace {
   start(args: readonly string[], options?: RunOptions): Background
 }
 
-type Cleanup = (fn: () => Promise<void>) => void
+export type Cleanup = (fn: () => Promise<void>) => void
+
+/**
+ * Cleanup for resources a suite creates in its `before` hook. Call it in the describe body: an
+ * `after` registered from inside a hook belongs to the hook and would run right after it.
+ */
+export function suiteCleanup(): Cleanup {
+  const releases: (() => Promise<void>)[] = []
+  after(async () => {
+    for (const release of releases.splice(0).reverse()) await release()
+  })
+  return (fn) => void releases.push(fn)
+}
 
 /**
  * Creates a workspace and registers its removal (and the killing of any child still running)
- * with `cleanup`: pass node:test's `after`, or `(fn) => t.after(fn)` inside a test.
+ * with `cleanup`: `(fn) => t.after(fn)` inside a test, `suiteCleanup()` for a suite's `before`.
  */
 export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
   const modelsDir = await testModels()

@@ -12,6 +12,8 @@ export interface FoldedTask {
   started: number
   /** Vector ids of its last result record. */
   resultIds: string[]
+  /** Error of its last status record, if that record had one. */
+  error?: { code: string; message: string }
 }
 
 export interface FoldedStatus {
@@ -22,7 +24,7 @@ export interface FoldedStatus {
 
 interface StatusLine {
   task_id?: unknown
-  status?: { state?: unknown }
+  status?: { state?: unknown; error?: { code: string; message: string } }
   result?: { ids?: unknown }
 }
 
@@ -39,6 +41,7 @@ export async function foldStatusLog(queueDir: string): Promise<FoldedStatus> {
     if (!task) tasks.set(record.task_id, (task = { state: '', started: 0, resultIds: [] }))
     if (typeof record.status?.state === 'string') {
       task.state = record.status.state
+      task.error = record.status.error
       if (task.state === 'started') task.started++
     }
     if (Array.isArray(record.result?.ids)) task.resultIds = record.result.ids as string[]
