@@ -52,6 +52,10 @@ const models = z.strictObject({
     .min(0)
     .default(0)
     .describe('ONNX Runtime intra-op threads; 0 = one per core'),
+  allow_spinning: z
+    .boolean()
+    .default(false)
+    .describe('Let idle ONNX Runtime threads busy-wait (faster on a dedicated machine)'),
 })
 
 const retry = z.strictObject({

@@ -1,7 +1,9 @@
 /**
- * Dynamic batching inside the inference thread: requests from many tasks queue up while a batch
- * runs (ONNX Runtime computes on its own threads, so this thread keeps receiving), then the next
- * round packs everything pending into length-sorted, token-budgeted batches (batching.ts).
+ * Dynamic batching inside the inference thread: requests from many tasks queue up in the thread's
+ * message port while a batch runs (onnxruntime-node runs a session synchronously, blocking this
+ * thread — not the main one), then the next round packs everything pending into length-sorted,
+ * token-budgeted batches (batching.ts). Tokenizing also happens here, between batches: a separate
+ * tokenizer thread would overlap it with inference (a few percent for MiniLM-sized models).
  */
 import { planBatches } from './batching.ts'
 import type { Tokenized, TextModel } from './runner.ts'

@@ -26,6 +26,8 @@ export class InferenceThread {
   #nextId = 1
   readonly #pending = new Map<number, Pending>()
   #closed = false
+  /** What killed the thread, for the error its pending requests get. */
+  #crash: Error | undefined
 
   constructor(logger: Logger, onRestart: () => void) {
     this.#logger = logger
@@ -58,7 +60,10 @@ export class InferenceThread {
     if (this.#worker) return this.#worker
     const worker = new Worker(threadUrl, { name: 'vectorize-inference' })
     worker.on('message', (response: ThreadResponse) => this.#settle(response))
-    worker.on('error', (err) => this.#logger.error({ err }, 'inference thread crashed'))
+    worker.on('error', (err) => {
+      this.#crash = err
+      this.#logger.error({ err }, 'inference thread crashed')
+    })
     worker.on('exit', (code) => this.#onExit(worker, code))
     this.#worker = worker
     return worker
@@ -78,10 +83,16 @@ export class InferenceThread {
   #onExit(worker: Worker, code: number): void {
     if (this.#worker !== worker) return
     this.#worker = undefined
+    const crash = this.#crash
+    this.#crash = undefined
+    const why = crash ? `: ${crash.message}` : ''
     const error = new VectorizeError(
       'inference_failed',
-      `inference thread exited with code ${code}`,
-      { retriable: true },
+      `inference thread exited with code ${code}${why}`,
+      {
+        retriable: true,
+        cause: crash,
+      },
     )
     for (const pending of this.#pending.values()) pending.reject(error)
     this.#pending.clear()

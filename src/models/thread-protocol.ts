@@ -11,6 +11,7 @@ export interface LoadSpec {
   readonly dtype: Dtype
   readonly device: ResolvedDevice
   readonly threads: number
+  readonly allowSpinning: boolean
   readonly allowRemote: boolean
   readonly cacheDir: string
   readonly maxBatchTokens: number

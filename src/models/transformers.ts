@@ -32,6 +32,7 @@ export interface ModelsOptions {
   readonly cache_dir: string
   readonly allow_remote: boolean
   readonly threads: number
+  readonly allow_spinning: boolean
   readonly maxBatchTokens: number
   readonly maxBatchWaitMs: number
 }
@@ -170,6 +171,7 @@ export class TransformersModels implements ModelManager {
       dtype: o.dtype,
       device: this.#device.device,
       threads: o.threads,
+      allowSpinning: o.allow_spinning,
       allowRemote: o.allow_remote && !where.dir,
       cacheDir: o.cache_dir,
       maxBatchTokens: o.maxBatchTokens,

@@ -30,6 +30,7 @@ export function modelOptions(overrides: Partial<ModelsOptions> = {}): ModelsOpti
     cache_dir: MODELS_DIR,
     allow_remote: false,
     threads: 1,
+    allow_spinning: false,
     maxBatchTokens: 4096,
     maxBatchWaitMs: 2,
     ...overrides,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { paddedTokens, planBatches } from '../../src/models/batching.ts'
+import { MAX_PADDING, paddedTokens, planBatches } from '../../src/models/batching.ts'
 import { l2normalize, pool } from '../../src/models/pooling.ts'
 
 describe('planBatches', () => {
@@ -23,6 +23,22 @@ describe('planBatches', () => {
     const real = lengths.reduce((a, b) => a + b, 0)
     assert.ok(sorted < paddedTokens(lengths, fifo), 'length sorting pads less than arrival order')
     assert.ok(sorted / real < 1.05, `padding waste ${sorted / real}`)
+  })
+
+  it('should split a batch that fits the budget when its lengths differ too much', () => {
+    // 64 one-text tasks arriving together: everything fits one 8192-token batch
+    const lengths = Array.from({ length: 64 }, (_, i) => 10 + ((i * 37) % 51))
+    const batches = planBatches(lengths, 8192)
+    const real = lengths.reduce((a, b) => a + b, 0)
+    assert.ok(batches.length > 1)
+    assert.ok(
+      paddedTokens(lengths, batches) / real <= MAX_PADDING,
+      `padding ${paddedTokens(lengths, batches) / real}`,
+    )
+    assert.ok(
+      paddedTokens(lengths, [lengths.map((_, i) => i)]) / real > 1.5,
+      'one batch would pad much more',
+    )
   })
 
   it('should run an item longer than the budget alone', () => {

@@ -1,0 +1,511 @@
+#!/usr/bin/env bash
+# Starts and stops the real services that the integration tests and local development use:
+#   kafka  single-node Apache Kafka broker in KRaft mode (jars from Maven Central, run with java)
+#   redis  redis-server from Debian's packages
+# Both listen on 127.0.0.1 only. No Docker needed.
+#
+# Usage: scripts/services.sh up|down|status|env [kafka|redis ...]   (no names: all services)
+#   up      start what is not running, wait until it answers; a no-op for what already runs
+#   down    stop only the processes this script started (by pid file): SIGTERM, then SIGKILL
+#   status  print each service's state; exit 0 only if all the named services are up
+#   env     print `export VECTORIZE_TEST_...` lines, for: eval "$(scripts/services.sh env)"
+#
+# Environment (defaults in brackets):
+#   VECTORIZE_SERVICES_DIR    state: data, logs, pid files      [<repo>/.services]
+#   VECTORIZE_SERVICES_CACHE  downloaded Kafka jars             [$HOME/.cache/vectorize/services]
+#   KAFKA_PORT [19092]  KAFKA_CONTROLLER_PORT [19093]  REDIS_PORT [16379]
+#   KAFKA_HEAP_OPTS [-Xmx512m -Xms128m]  KAFKA_START_TIMEOUT [60] (s)  STOP_TIMEOUT [30] (s)
+#   JAVA_HOME or JAVA  the java to run Kafka with (17 or newer)  MVN [mvn]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVICES_SRC="$ROOT/services"
+STATE_DIR=${VECTORIZE_SERVICES_DIR:-$ROOT/.services}
+CACHE_DIR=${VECTORIZE_SERVICES_CACHE:-${HOME:-/root}/.cache/vectorize/services}
+KAFKA_PORT=${KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+REDIS_PORT=${REDIS_PORT:-16379}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+REDIS_START_TIMEOUT=${REDIS_START_TIMEOUT:-20}
+STOP_TIMEOUT=${STOP_TIMEOUT:-30}
+ALL_SERVICES=(kafka redis)
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() {
+  printf '[services] error: %s\n' "$*" >&2
+  exit 1
+}
+
+now() { printf '%s' "${EPOCHREALTIME/[.,]/}"; } # microseconds
+since() { # elapsed seconds since a `now` value, e.g. 1.234
+  local us=$(($(now) - $1))
+  printf '%d.%03d' $((us / 1000000)) $((us % 1000000 / 1000))
+}
+
+# Run a step and log how long it took: step "description" command args...
+# Only in a plain context (not after `if`, `!`, `||`), so that errexit still applies inside it.
+step() {
+  local what=$1 t0
+  shift
+  t0=$(now)
+  "$@"
+  log "$what ($(since "$t0") s)"
+}
+
+check_port_number() {
+  if ! [[ $2 =~ ^[1-9][0-9]{0,4}$ ]] || (($2 > 65535)); then
+    die "$1 must be a port number, got '$2'"
+  fi
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Who listens on a port, for error messages (best effort).
+port_owner() {
+  if command -v ss >/dev/null 2>&1; then
+    ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -1
+  fi
+}
+
+# Fail with a clear message when a port we are about to listen on is taken.
+require_free_port() {
+  local service=$1 port=$2 owner
+  if port_open "$port"; then
+    owner=$(port_owner "$port")
+    die "$service: port $port on 127.0.0.1 is already in use${owner:+ by $owner}, not by a process this script started. Stop it, or choose another port (e.g. ${3}=...)."
+  fi
+}
+
+# The start time of a process (field 22 of /proc/PID/stat, in clock ticks since boot). Together
+# with the pid it identifies the process, so a pid reused after a reboot is never signalled.
+proc_starttime() {
+  local stat rest fields
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  rest=${stat##*) } # drop "pid (comm) ", comm may contain spaces and parentheses
+  read -r -a fields <<<"$rest"
+  printf '%s' "${fields[19]}"
+}
+
+pid_file() { printf '%s/%s/%s.pid' "$STATE_DIR" "$1" "$1"; }
+
+# Prints the pid of the service's process if the pid file names a live process that this script
+# started; removes a stale pid file (process gone, or the pid now belongs to something else).
+running_pid() {
+  local service=$1 file pid recorded current
+  file=$(pid_file "$service")
+  [[ -f $file ]] || return 1
+  pid=$(head -1 "$file")
+  recorded=$(sed -n 2p "$file")
+  if [[ $pid =~ ^[0-9]+$ ]] && current=$(proc_starttime "$pid") && [[ $current == "$recorded" ]]; then
+    # A zombie (exited, not yet reaped) counts as gone.
+    [[ $(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null) != Z ]] || return 1
+    printf '%s' "$pid"
+    return 0
+  fi
+  log "$service: removing stale pid file $file (process ${pid:-?} is gone)"
+  rm -f "$file"
+  return 1
+}
+
+# Start a command in the background, in its own session, detached from the terminal; write
+# "pid\nstarttime" to the service's pid file. Usage: launch SERVICE OUTFILE command args...
+launch() {
+  local service=$1 out=$2 file tmp pid start i
+  shift 2
+  file=$(pid_file "$service")
+  tmp="$file.launching"
+  rm -f "$tmp"
+  # The inner shell writes its own pid, then execs the service, which keeps that pid. (setsid
+  # forks when it has to, so $! is not reliable.)
+  # shellcheck disable=SC2016
+  setsid bash -c 'printf "%s\n" "$$" >"$0"; exec "$@"' "$tmp" "$@" </dev/null >>"$out" 2>&1 &
+  for ((i = 0; i < 100; i++)); do
+    [[ -s $tmp ]] && break
+    sleep 0.05
+  done
+  [[ -s $tmp ]] || die "$service: the process did not start (see $out)"
+  pid=$(head -1 "$tmp")
+  start=$(proc_starttime "$pid") || start=
+  printf '%s\n%s\n' "$pid" "$start" >"$file"
+  rm -f "$tmp"
+}
+
+# SIGTERM the service's process, wait up to STOP_TIMEOUT s, then SIGKILL.
+stop_service() {
+  local service=$1 pid i t0
+  if ! pid=$(running_pid "$service"); then
+    log "$service: not running"
+    return 0
+  fi
+  t0=$(now)
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    running_pid "$service" >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  if running_pid "$service" >/dev/null 2>&1; then
+    log "$service: pid $pid still running after ${STOP_TIMEOUT} s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      running_pid "$service" >/dev/null 2>&1 || break
+      sleep 0.1
+    done
+  fi
+  rm -f "$(pid_file "$service")"
+  log "$service: stopped pid $pid ($(since "$t0") s)"
+}
+
+show_log_tail() {
+  local f
+  for f in "$@"; do
+    [[ -s $f ]] || continue
+    printf '\n----- last 50 lines of %s -----\n' "$f" >&2
+    tail -n 50 "$f" >&2
+    printf -- '----- end of %s -----\n\n' "$f" >&2
+  done
+}
+
+# Install Debian packages when a command is missing (root, or password-less sudo). Never starts
+# the packaged services: a temporary policy-rc.d denies it, as Debian's invoke-rc.d honours.
+apt_install() {
+  local sudo=() policy=/usr/sbin/policy-rc.d added_policy=0 rc=0
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* yourself"
+  if ((EUID != 0)); then
+    if ! command -v sudo >/dev/null 2>&1 || ! sudo -n true 2>/dev/null; then
+      die "need root to install $* (run: sudo apt-get install -y $*)"
+    fi
+    sudo=(sudo -n)
+  fi
+  if [[ ! -e $policy ]]; then
+    "${sudo[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy"
+    added_policy=1
+  fi
+  log "installing $* with apt-get"
+  local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y
+    -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  "${apt[@]}" install --no-install-recommends "$@" >/dev/null 2>&1 ||
+    { "${apt[@]}" update >/dev/null && "${apt[@]}" install --no-install-recommends "$@" >/dev/null; } ||
+    rc=$?
+  if ((added_policy)); then "${sudo[@]}" rm -f "$policy"; fi
+  ((rc == 0)) || die "apt-get install $* failed"
+}
+
+# ---------------------------------------------------------------------------------------------
+# redis
+
+redis_ping() {
+  if command -v redis-cli >/dev/null 2>&1; then
+    [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
+  else
+    local reply
+    exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" 2>/dev/null || return 1
+    printf 'PING\r\n' >&3
+    IFS= read -r -t 2 reply <&3 || true
+    exec 3<&-
+    [[ $reply == +PONG* ]]
+  fi
+}
+
+redis_install() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  apt_install redis-server
+  # The package enables its unit for the next boot; these are not system services.
+  if [[ -d /run/systemd/system ]]; then
+    systemctl disable --quiet redis-server.service 2>/dev/null || true
+  elif command -v update-rc.d >/dev/null 2>&1; then
+    update-rc.d redis-server disable >/dev/null 2>&1 || true
+  fi
+}
+
+redis_wait() {
+  local pid=$1 i
+  for ((i = 0; i < REDIS_START_TIMEOUT * 10; i++)); do
+    redis_ping && return 0
+    running_pid redis >/dev/null 2>&1 || {
+      log "redis: the process (pid $pid) exited during startup"
+      return 1
+    }
+    sleep 0.1
+  done
+  log "redis: no PONG on 127.0.0.1:$REDIS_PORT after ${REDIS_START_TIMEOUT} s"
+  return 1
+}
+
+redis_up() {
+  local dir="$STATE_DIR/redis" pid t0
+  t0=$(now)
+  if pid=$(running_pid redis); then
+    redis_wait "$pid" ||
+      die "redis: pid $pid runs but does not answer on 127.0.0.1:$REDIS_PORT (see $dir/redis.log)"
+    log "redis: already running (pid $pid, 127.0.0.1:$REDIS_PORT), answers PING"
+    return 0
+  fi
+  step "redis: redis-server present" redis_install
+  require_free_port redis "$REDIS_PORT" REDIS_PORT
+  mkdir -p "$dir"
+  launch redis "$dir/redis.log" redis-server \
+    --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
+    --save '' --appendonly no --daemonize no \
+    --dir "$dir" --logfile "$dir/redis.log" --loglevel notice
+  pid=$(running_pid redis) || {
+    show_log_tail "$dir/redis.log"
+    die "redis: exited at once"
+  }
+  log "redis: started pid $pid"
+  if ! redis_wait "$pid"; then
+    stop_service redis
+    show_log_tail "$dir/redis.log"
+    die "redis: failed to start"
+  fi
+  log "redis: up in $(since "$t0") s, answers PING on 127.0.0.1:$REDIS_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# kafka
+
+kafka_version() {
+  sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$SERVICES_SRC/kafka/pom.xml"
+}
+
+# The jar directory for the current pom (its hash is part of the path, so editing the pom
+# fetches afresh). Prints it.
+kafka_jar_dir() {
+  local hash
+  hash=$(sha256sum "$SERVICES_SRC/kafka/pom.xml" | cut -c1-12)
+  printf '%s/kafka/%s-%s' "$CACHE_DIR" "$(kafka_version)" "$hash"
+}
+
+find_java() {
+  local java=${JAVA:-}
+  if [[ -z $java && -n ${JAVA_HOME:-} && -x ${JAVA_HOME}/bin/java ]]; then java=$JAVA_HOME/bin/java; fi
+  if [[ -z $java ]]; then
+    command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+    java=java
+  fi
+  local major
+  major=$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
+  [[ ${major:-0} -ge 17 ]] || die "kafka: needs Java 17 or newer, $java is ${major:-unknown}"
+  printf '%s' "$java"
+}
+
+kafka_fetch() {
+  local dest=$1 tmp mvn=${MVN:-mvn}
+  [[ -f $dest/.complete ]] && return 0
+  command -v "$mvn" >/dev/null 2>&1 || apt_install maven
+  mkdir -p "$(dirname "$dest")"
+  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" EXIT
+  log "kafka: fetching Apache Kafka $(kafka_version) and its dependencies with Maven into $dest"
+  if ! "$mvn" -B -q -f "$SERVICES_SRC/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp/jars" >"$tmp/mvn.log" 2>&1; then
+    cat "$tmp/mvn.log" >&2
+    die "kafka: mvn dependency:copy-dependencies failed"
+  fi
+  touch "$tmp/.complete"
+  rm -rf "$dest"
+  mv "$tmp" "$dest"
+  trap - EXIT
+}
+
+# JVM options shared by the broker and the tools.
+kafka_jvm_common() {
+  printf '%s\n' -Djava.awt.headless=true -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Xshare:auto
+}
+
+# Run a Kafka command-line tool: kafka_tool [timeout SECONDS] MAINCLASS args...
+kafka_tool() {
+  local limit=()
+  if [[ $1 == timeout ]]; then
+    limit=(timeout "$2")
+    shift 2
+  fi
+  "${limit[@]}" "$KAFKA_JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+    -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$SERVICES_SRC/kafka/tools-log4j2.properties" \
+    -cp "$KAFKA_CP" "$@"
+}
+
+# Render server.properties and format the storage once (KRaft: a cluster id and a standalone
+# dynamic quorum whose only voter is this node's controller listener).
+kafka_configure() {
+  local dir="$STATE_DIR/kafka" tpl cluster_id formatted
+  mkdir -p "$dir/data"
+  tpl=$(<"$SERVICES_SRC/kafka/server.properties.template")
+  tpl=${tpl//@KAFKA_PORT@/"$KAFKA_PORT"}
+  tpl=${tpl//@KAFKA_CONTROLLER_PORT@/"$KAFKA_CONTROLLER_PORT"}
+  tpl=${tpl//@KAFKA_DATA_DIR@/"$dir/data"}
+  printf '%s\n' "$tpl" >"$dir/server.properties"
+
+  # The quorum's voter endpoint is written into the metadata log at format time, so a storage
+  # formatted for another controller port cannot be reused.
+  formatted="controller=127.0.0.1:$KAFKA_CONTROLLER_PORT"
+  if [[ -f $dir/data/meta.properties ]]; then
+    if [[ $(cat "$dir/formatted-for" 2>/dev/null) != "$formatted" ]]; then
+      die "kafka: $dir/data was formatted for $(cat "$dir/formatted-for" 2>/dev/null || echo 'another setup'), not $formatted. Remove it (scripts/services.sh down kafka && rm -rf '$dir/data') and run up again."
+    fi
+    return 0
+  fi
+  cluster_id=$(kafka_tool kafka.tools.StorageTool random-uuid)
+  kafka_tool kafka.tools.StorageTool format --standalone \
+    --config "$dir/server.properties" --cluster-id "$cluster_id" >"$dir/format.log" 2>&1 || {
+    cat "$dir/format.log" >&2
+    die "kafka: formatting the storage in $dir/data failed"
+  }
+  printf '%s\n' "$formatted" >"$dir/formatted-for"
+  printf '%s\n' "$cluster_id" >"$dir/cluster-id"
+}
+
+# Ready = the port accepts connections and an AdminClient (TopicCommand --list) gets an answer.
+kafka_wait() {
+  local pid=$1 deadline=$((SECONDS + KAFKA_START_TIMEOUT)) out
+  while ((SECONDS < deadline)); do
+    running_pid kafka >/dev/null 2>&1 || {
+      log "kafka: the broker (pid $pid) exited during startup"
+      return 1
+    }
+    if port_open "$KAFKA_PORT"; then
+      if out=$(kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand \
+        --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list 2>&1); then
+        return 0
+      fi
+    fi
+    sleep 0.5
+  done
+  log "kafka: not ready on 127.0.0.1:$KAFKA_PORT after ${KAFKA_START_TIMEOUT} s${out:+; last answer: $out}"
+  return 1
+}
+
+kafka_up() {
+  local dir="$STATE_DIR/kafka" jars pid t0 heap=() common=()
+  t0=$(now)
+  KAFKA_JAVA=$(find_java)
+  jars=$(kafka_jar_dir)
+  KAFKA_CP="$jars/jars/*"
+  if pid=$(running_pid kafka); then
+    kafka_wait "$pid" ||
+      die "kafka: pid $pid runs but does not answer on 127.0.0.1:$KAFKA_PORT (see $dir/server.log)"
+    log "kafka: already running (pid $pid, 127.0.0.1:$KAFKA_PORT), answers ($(since "$t0") s)"
+    return 0
+  fi
+  if [[ -f $jars/.complete ]]; then
+    log "kafka: jars cached in $jars"
+  else
+    step "kafka: fetched $(kafka_version) jars" kafka_fetch "$jars"
+  fi
+  require_free_port kafka "$KAFKA_PORT" KAFKA_PORT
+  require_free_port kafka "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  step "kafka: configured and formatted $dir" kafka_configure
+
+  read -r -a heap <<<"${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}"
+  mapfile -t common < <(kafka_jvm_common)
+  launch kafka "$dir/stdout.log" "$KAFKA_JAVA" "${heap[@]}" "${common[@]}" \
+    -Dkafka.logs.dir="$dir" \
+    -Dlog4j2.configurationFile="$SERVICES_SRC/kafka/log4j2.properties" \
+    -cp "$KAFKA_CP" kafka.Kafka "$dir/server.properties"
+  pid=$(running_pid kafka) || {
+    show_log_tail "$dir/stdout.log" "$dir/server.log"
+    die "kafka: exited at once"
+  }
+  log "kafka: started pid $pid (Apache Kafka $(kafka_version), log $dir/server.log)"
+  local t1
+  t1=$(now)
+  if ! kafka_wait "$pid"; then
+    stop_service kafka
+    show_log_tail "$dir/stdout.log" "$dir/server.log"
+    die "kafka: failed to start"
+  fi
+  log "kafka: ready after $(since "$t1") s; up in $(since "$t0") s, listening on 127.0.0.1:$KAFKA_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+service_port() {
+  case $1 in
+    kafka) printf '%s' "$KAFKA_PORT" ;;
+    redis) printf '%s' "$REDIS_PORT" ;;
+  esac
+}
+
+service_ready() {
+  case $1 in
+    kafka) port_open "$KAFKA_PORT" ;;
+    redis) redis_ping ;;
+  esac
+}
+
+cmd_status() {
+  local service pid ok=0
+  for service in "$@"; do
+    if pid=$(running_pid "$service" 2>/dev/null); then
+      if service_ready "$service"; then
+        printf '%s: running (pid %s, 127.0.0.1:%s)\n' "$service" "$pid" "$(service_port "$service")"
+      else
+        printf '%s: started (pid %s) but not answering on 127.0.0.1:%s\n' "$service" "$pid" "$(service_port "$service")"
+        ok=1
+      fi
+    else
+      printf '%s: stopped\n' "$service"
+      ok=1
+    fi
+  done
+  return "$ok"
+}
+
+cmd_env() {
+  local service
+  for service in "$@"; do
+    case $service in
+      kafka) printf 'export VECTORIZE_TEST_KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT" ;;
+      redis) printf 'export VECTORIZE_TEST_REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT" ;;
+    esac
+  done
+}
+
+usage() {
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
+  exit "${1:-2}"
+}
+
+main() {
+  local cmd=${1:-} services=() s t0
+  [[ -n $cmd ]] || usage
+  shift
+  case $cmd in -h | --help | help) usage 0 ;; esac
+  for s in "$@"; do
+    case $s in
+      kafka | redis) services+=("$s") ;;
+      *) die "unknown service '$s' (known: ${ALL_SERVICES[*]})" ;;
+    esac
+  done
+  ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
+  check_port_number KAFKA_PORT "$KAFKA_PORT"
+  check_port_number KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+  check_port_number REDIS_PORT "$REDIS_PORT"
+
+  case $cmd in
+    up | down)
+      mkdir -p "$STATE_DIR"
+      # One `up`/`down` at a time per state directory.
+      exec 9>"$STATE_DIR/.lock"
+      flock -w 300 9 || die "another scripts/services.sh holds $STATE_DIR/.lock"
+      t0=$(now)
+      for s in "${services[@]}"; do
+        if [[ $cmd == up ]]; then "${s}_up"; else stop_service "$s"; fi
+      done
+      log "$cmd ${services[*]}: done in $(since "$t0") s"
+      ;;
+    status) cmd_status "${services[@]}" ;;
+    env) cmd_env "${services[@]}" ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"
