@@ -112,7 +112,11 @@ export async function createWorker(
         taskTimeoutMs: processing.task_timeout_ms,
       },
     },
-    { maxConcurrentTasks: processing.max_concurrent_tasks, commitIntervalMs: 200 },
+    {
+      maxConcurrentTasks: processing.max_concurrent_tasks,
+      commitIntervalMs: 200,
+      revokeTimeoutMs: Math.min(config.worker.shutdown_grace_ms, 10_000),
+    },
   )
   return { worker, stats }
 }

@@ -22,16 +22,28 @@ export interface Position {
   readonly offset: number
 }
 
+/** What a source tells the worker about its partitions (Kafka rebalances; the local log has none). */
+export interface PartitionEvents {
+  /**
+   * Partitions are being taken away. Before this resolves, the worker finishes (within a bound) the
+   * work in flight from them and commits what is done; afterwards it never commits them again. The
+   * source gives the partitions up only once it has resolved.
+   */
+  revoked(partitions: readonly number[]): Promise<void>
+}
+
 export interface ConsumeOptions extends Signal {
   /** End the iteration once every partition has been read to its end (`--exit-when-idle`). */
   readonly untilIdle: boolean
+  readonly events?: PartitionEvents
 }
 
 export interface TaskSource {
   readonly kind: string
   /**
    * Messages in partition order. Pulling is the backpressure: an implementation buffers a bounded
-   * amount and waits (or pauses its partitions) while the consumer is not pulling.
+   * amount and waits (or pauses its partitions) while the consumer is not pulling. Aborting the
+   * signal ends the iteration quietly (no error); so does reaching the end with `untilIdle`.
    */
   messages(opts: ConsumeOptions): AsyncIterable<SourceMessage>
   /** Durable when it resolves. Positions only move forward; a lower offset is ignored. */

@@ -55,6 +55,15 @@ export class CommitTracker {
     this.#partitions.delete(partition)
   }
 
+  /** Messages of these partitions delivered and not yet done. */
+  inflightIn(partitions: readonly number[]): number {
+    let n = 0
+    for (const partition of partitions) {
+      n += this.#partitions.get(partition)?.inflight.filter((e) => !e.done).length ?? 0
+    }
+    return n
+  }
+
   inflight(): number {
     let n = 0
     for (const p of this.#partitions.values()) n += p.inflight.filter((e) => !e.done).length

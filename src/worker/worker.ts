@@ -17,6 +17,8 @@ export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'fai
 export interface WorkerOptions {
   readonly maxConcurrentTasks: number
   readonly commitIntervalMs: number
+  /** How long a rebalance waits for in-flight work of revoked partitions before giving them up. */
+  readonly revokeTimeoutMs: number
 }
 
 export interface WorkerDeps extends Omit<ProcessorDeps, 'ensureCollection'> {
@@ -87,7 +89,9 @@ export class Worker {
 
   async #loop(untilIdle: boolean): Promise<void> {
     const signal = this.#pull.signal
-    const messages = this.#deps.source.messages({ signal, untilIdle })[Symbol.asyncIterator]()
+    const events = { revoked: (partitions: readonly number[]) => this.#revoked(partitions) }
+    const stream = this.#deps.source.messages({ signal, untilIdle, events })
+    const messages = stream[Symbol.asyncIterator]()
     try {
       while (!signal.aborted) {
         await this.#slots.acquire(signal)
@@ -125,6 +129,22 @@ export class Worker {
       this.#deps.logger.error({ code: error.code }, `stopping: ${error.message}`)
     }
     this.#pull.abort()
+  }
+
+  /**
+   * A rebalance takes partitions away: let their in-flight tasks finish (bounded), commit what is
+   * done, then forget them, so a late completion is never committed by a worker that lost the
+   * partition (tulios/kafkajs#1046). Unfinished work is redelivered to the new owner.
+   */
+  async #revoked(partitions: readonly number[]): Promise<void> {
+    const deadline = performance.now() + this.#options.revokeTimeoutMs
+    while (this.#tracker.inflightIn(partitions) > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    await this.#commit()
+    const abandoned = this.#tracker.inflightIn(partitions)
+    for (const partition of partitions) this.#tracker.revoke(partition)
+    this.#deps.logger.info({ partitions, abandoned }, 'partitions revoked')
   }
 
   #ensureCollection(spec: CollectionSpec): Promise<void> {

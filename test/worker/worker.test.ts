@@ -97,7 +97,7 @@ describe('Worker', () => {
           taskTimeoutMs: 60_000,
         },
       },
-      { maxConcurrentTasks: 8, commitIntervalMs: 50 },
+      { maxConcurrentTasks: 8, commitIntervalMs: 50, revokeTimeoutMs: 1000 },
     )
     const outcome = await worker.run({ untilIdle: true }).then(
       () => undefined,
