@@ -5,7 +5,7 @@
  * - `tasks.log`   the messages, one per line (format in local-log.ts), appended by LocalPublisher;
  * - `commit.json` `{"offset": <next line index>, "position": <byte position of that line>}`,
  *                 replaced atomically, so a restart seeks straight to the first uncommitted line;
- * - `consumer.lock` and `append.lock` (local-lock.ts).
+ * - `consumer.lock` and `append.lock` (files/lock.ts).
  *
  * Offsets are line indexes, the partition is always 0 and the topic "local". Delivery is
  * at-least-once: after a crash, every line after the last durable commit is delivered again.
@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { ConsumeOptions, Position, SourceMessage, TaskSource } from './source.ts'
-import type { FileLock } from './local-lock.ts'
+import type { FileLock } from '../files/lock.ts'
 import { writeFileAtomic } from '../files/durable.ts'
 import { readLines, type Line } from '../files/lines.ts'
 import { decodeRecord } from './local-log.ts'

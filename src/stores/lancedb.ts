@@ -9,7 +9,9 @@
  * lancedb-filter.ts. Error translation: lancedb-errors.ts.
  */
 import { access, constants, mkdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { connect, makeArrowTable, type Connection, type Table } from '@lancedb/lancedb'
+import { waitLock, type FileLock } from '../files/lock.ts'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
@@ -61,6 +63,8 @@ interface Opened {
  * it flat at ~25 ms. Versions younger than the grace are kept for readers in other processes.
  */
 const COMPACT_EVERY_WRITES = 100
+/** How long a write waits for another process's write to the same table. */
+const LOCK_TIMEOUT_MS = 30_000
 const VERSION_GRACE_MS = 30_000
 
 export class LanceDbStore implements VectorStore {
@@ -80,7 +84,7 @@ export class LanceDbStore implements VectorStore {
 
   static async create(config: LanceDbConfig, deps: LanceDbDeps): Promise<LanceDbStore> {
     try {
-      await mkdir(config.path, { recursive: true })
+      await mkdir(join(config.path, '.locks'), { recursive: true })
       // Strong read consistency: a search sees writes made through any other handle or process
       // at the cost of one manifest check per read (local disk: cheap).
       const db = await connect(config.path, { readConsistencyInterval: 0 })
@@ -158,7 +162,7 @@ export class LanceDbStore implements VectorStore {
     const opened = this.#opened.get(name)
     if (!opened || ++opened.writes < COMPACT_EVERY_WRITES) return
     opened.writes = 0
-    await this.#writes.run(name, async () => {
+    await this.#write(name, AbortSignal.timeout(LOCK_TIMEOUT_MS), 'compact', async () => {
       try {
         const started = performance.now()
         await opened.table.optimize({ cleanupOlderThan: new Date(Date.now() - VERSION_GRACE_MS) })
@@ -253,12 +257,33 @@ export class LanceDbStore implements VectorStore {
   async #write<T>(name: string, signal: AbortSignal, action: string, fn: () => Promise<T>) {
     return this.#writes.run(name, async () => {
       this.#guard(signal) // the wait for the mutex may have outlived the signal or the store
+      const lock = await this.#lockTable(name, signal)
       try {
         return await fn()
       } catch (err) {
         throw translateLanceError(err, `${action} ${name}`)
+      } finally {
+        await lock.release()
       }
     })
+  }
+
+  /**
+   * Writers in other processes (several workers on one machine) take turns through a lock file per
+   * table: Lance resolves concurrent merges of the same new id by inserting it twice
+   * (lancedb#2463), and checkoutLatest() only helps when writes do not overlap.
+   */
+  async #lockTable(name: string, signal: AbortSignal): Promise<FileLock> {
+    try {
+      return await waitLock(join(this.#path, '.locks', `${name}.lock`), {
+        signal,
+        timeoutMs: LOCK_TIMEOUT_MS,
+      })
+    } catch (err) {
+      if (signal.aborted)
+        throw new VectorizeError('cancelled', 'operation was cancelled', { cause: err })
+      throw unavailable(`cannot lock collection ${name} for writing`, err)
+    }
   }
 
   async #require(name: string, action: string): Promise<Opened> {

@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { connect } from '@lancedb/lancedb'
 import { silentLogger } from '../../src/observability/logger.ts'
@@ -164,6 +166,28 @@ describe('LanceDbStore', () => {
     await store.ensureCollection(s, opts)
     assert.deepEqual(await store.collections(opts), [{ ...s, count: 0 }])
     await rejectsWith(store.count('foreign', opts), 'store_rejected', 'foreign')
+    await store.close()
+  })
+})
+
+describe('LanceDbStore across processes', () => {
+  it('should never duplicate ids when two worker processes upsert the same ids at once', async () => {
+    const dir = await tempDir()
+    const store = await open(dir)
+    await store.ensureCollection(spec({ name: 'shared', dimensions: 8 }), opts)
+    const child = fileURLToPath(new URL('./fixtures/upsert.js', import.meta.url))
+    const run = (tag: string) =>
+      new Promise<number | null>((resolve) => {
+        const p = spawn(process.execPath, [child, dir, '300', tag], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        })
+        p.on('exit', resolve)
+      })
+    assert.deepEqual(await Promise.all([run('a'), run('b')]), [0, 0])
+    assert.equal(await store.count('shared', opts), 300)
+    const table = await (await connect(dir)).openTable('shared')
+    const ids = (await table.query().select(['id']).toArray()) as { id: string }[]
+    assert.equal(new Set(ids.map((r) => r.id)).size, ids.length, 'no id appears twice')
     await store.close()
   })
 })

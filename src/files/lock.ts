@@ -1,7 +1,7 @@
 /**
- * Inter-process lock files for the local queue: the long-held consumer lock (one worker per queue
- * directory) and the short-held append lock (publishers take turns, so `vectorize submit` can run
- * while a worker runs).
+ * Inter-process lock files: the local queue's long-held consumer lock (one worker per queue
+ * directory), its short-held append lock (publishers take turns, so `vectorize submit` can run
+ * while a worker runs), and LanceDB's per-table write lock (workers on one machine take turns).
  *
  * Why not proper-lockfile: it decides staleness by mtime alone, so a restart after kill -9 waits
  * for the stale period (10 s by default), its error cannot name the pid that holds the lock, and a
