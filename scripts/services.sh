@@ -124,7 +124,8 @@ launch() {
   # The inner shell writes its own pid, then execs the service, which keeps that pid. (setsid
   # forks when it has to, so $! is not reliable.)
   # shellcheck disable=SC2016
-  setsid bash -c 'printf "%s\n" "$$" >"$0"; exec "$@"' "$tmp" "$@" </dev/null >>"$out" 2>&1 &
+  # fd 9 is the state directory's lock: the service must not hold it after this script exits.
+  setsid bash -c 'printf "%s\n" "$$" >"$0"; exec "$@"' "$tmp" "$@" </dev/null >>"$out" 2>&1 9>&- &
   for ((i = 0; i < 100; i++)); do
     [[ -s $tmp ]] && break
     sleep 0.05
@@ -161,13 +162,27 @@ stop_service() {
   log "$service: stopped pid $pid ($(since "$t0") s)"
 }
 
+START_MARK='===== scripts/services.sh: starting'
+
+# Append a marker to each log, so that a failed start shows only what this start wrote.
+mark_logs() {
+  local service=$1 f
+  shift
+  for f in "$@"; do
+    printf '%s %s at %s =====\n' "$START_MARK" "$service" "$(date '+%Y-%m-%d %H:%M:%S')" >>"$f"
+  done
+}
+
+# Print the last 50 lines each log got since its last start marker.
 show_log_tail() {
-  local f
+  local f lines
   for f in "$@"; do
     [[ -s $f ]] || continue
-    printf '\n----- last 50 lines of %s -----\n' "$f" >&2
-    tail -n 50 "$f" >&2
-    printf -- '----- end of %s -----\n\n' "$f" >&2
+    lines=$(awk -v mark="$START_MARK" 'index($0, mark) == 1 { n = 0; next } { line[++n] = $0 }
+      END { for (i = (n > 50 ? n - 49 : 1); i <= n; i++) print line[i] }' "$f")
+    [[ -n $lines ]] || continue
+    printf '\n----- %s (last 50 lines of this start) -----\n%s\n----- end of %s -----\n\n' \
+      "$f" "$lines" "$f" >&2
   done
 }
 
@@ -215,11 +230,14 @@ redis_ping() {
 redis_install() {
   command -v redis-server >/dev/null 2>&1 && return 0
   apt_install redis-server
-  # The package enables its unit for the next boot; these are not system services.
-  if [[ -d /run/systemd/system ]]; then
-    systemctl disable --quiet redis-server.service 2>/dev/null || true
+  # The package enables its unit for boot (its start was denied above); undo that, this redis is
+  # ours to start and stop. (systemctl disable also works when systemd is not running.)
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo -n)
+  if command -v systemctl >/dev/null 2>&1; then
+    "${sudo[@]}" systemctl disable --quiet redis-server.service >/dev/null 2>&1 || true
   elif command -v update-rc.d >/dev/null 2>&1; then
-    update-rc.d redis-server disable >/dev/null 2>&1 || true
+    "${sudo[@]}" update-rc.d redis-server disable >/dev/null 2>&1 || true
   fi
 }
 
@@ -249,6 +267,7 @@ redis_up() {
   step "redis: redis-server present" redis_install
   require_free_port redis "$REDIS_PORT" REDIS_PORT
   mkdir -p "$dir"
+  mark_logs redis "$dir/redis.log"
   launch redis "$dir/redis.log" redis-server \
     --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
     --save '' --appendonly no --daemonize no \
@@ -360,6 +379,7 @@ kafka_configure() {
   }
   printf '%s\n' "$formatted" >"$dir/formatted-for"
   printf '%s\n' "$cluster_id" >"$dir/cluster-id"
+  log "kafka: formatted $dir/data (KRaft, cluster id $cluster_id, standalone controller quorum)"
 }
 
 # Ready = the port accepts connections and an AdminClient (TopicCommand --list) gets an answer.
@@ -389,9 +409,12 @@ kafka_up() {
   jars=$(kafka_jar_dir)
   KAFKA_CP="$jars/jars/*"
   if pid=$(running_pid kafka); then
-    kafka_wait "$pid" ||
-      die "kafka: pid $pid runs but does not answer on 127.0.0.1:$KAFKA_PORT (see $dir/server.log)"
-    log "kafka: already running (pid $pid, 127.0.0.1:$KAFKA_PORT), answers ($(since "$t0") s)"
+    # It passed the full check when this script started it; a full check again costs a JVM start.
+    if ! port_open "$KAFKA_PORT"; then
+      kafka_wait "$pid" ||
+        die "kafka: pid $pid runs but does not answer on 127.0.0.1:$KAFKA_PORT (see $dir/server.log)"
+    fi
+    log "kafka: already running (pid $pid, 127.0.0.1:$KAFKA_PORT)"
     return 0
   fi
   if [[ -f $jars/.complete ]]; then
@@ -401,10 +424,11 @@ kafka_up() {
   fi
   require_free_port kafka "$KAFKA_PORT" KAFKA_PORT
   require_free_port kafka "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
-  step "kafka: configured and formatted $dir" kafka_configure
+  step "kafka: configured $dir" kafka_configure
 
   read -r -a heap <<<"${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}"
   mapfile -t common < <(kafka_jvm_common)
+  mark_logs kafka "$dir/stdout.log" "$dir/server.log"
   launch kafka "$dir/stdout.log" "$KAFKA_JAVA" "${heap[@]}" "${common[@]}" \
     -Dkafka.logs.dir="$dir" \
     -Dlog4j2.configurationFile="$SERVICES_SRC/kafka/log4j2.properties" \
