@@ -60,8 +60,11 @@ const models = z.strictObject({
 
 const retry = z.strictObject({
   max_attempts: positive
-    .default(8)
+    .default(30)
     .describe('Attempts for an infrastructure error before giving up'),
+  max_elapsed_ms: positive
+    .default(120_000)
+    .describe('Retry budget: no new attempt starts after this long (covers a store restart)'),
   initial_delay_ms: ms.default(200).describe('First backoff delay'),
   max_delay_ms: ms.default(10_000).describe('Backoff cap; delays are jittered'),
 })

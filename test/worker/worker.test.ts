@@ -18,7 +18,7 @@ import { Worker } from '../../src/worker/worker.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 
 const signal = new AbortController().signal
-const retry = { max_attempts: 4, initial_delay_ms: 5, max_delay_ms: 20 }
+const retry = { max_attempts: 4, max_elapsed_ms: 60_000, initial_delay_ms: 5, max_delay_ms: 20 }
 const limits = {
   max_message_bytes: 1 << 20,
   max_text_bytes: 4096,
