@@ -43,6 +43,7 @@ export default tseslint.config(
                 'protocol',
                 'observability',
                 'files',
+                'kafka',
                 ...adapters,
               ].map((d) => `./src/${d}`),
               from: ['./src/main.ts', './src/cli'],

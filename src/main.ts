@@ -5,7 +5,7 @@
 import type { Config } from './config/schema.ts'
 import { TransformersModels } from './models/transformers.ts'
 import type { Logger } from './observability/logger.ts'
-import { reporters } from './reporters/index.ts'
+import { reporters, statusViews } from './reporters/index.ts'
 import type { Reporter, StatusView } from './reporters/reporter.ts'
 import { publishers, sourceKind, sources } from './sources/index.ts'
 import type { TaskPublisher, TaskSource } from './sources/source.ts'
@@ -66,12 +66,12 @@ export async function openPublisher({ config, logger, resources }: Deps): Promis
   return resources.add(await publishers[sourceKind(config)](config, { logger }))
 }
 
-export async function openReporter({
-  config,
-  logger,
-  resources,
-}: Deps): Promise<Reporter & StatusView> {
+export async function openReporter({ config, logger, resources }: Deps): Promise<Reporter> {
   return resources.add(await reporters[sourceKind(config)](config, { logger }))
+}
+
+export async function openStatusView({ config, logger, resources }: Deps): Promise<StatusView> {
+  return resources.add(await statusViews[sourceKind(config)](config, { logger }))
 }
 
 export interface RunOptions {

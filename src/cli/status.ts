@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { openReporter } from '../main.ts'
+import { openStatusView } from '../main.ts'
 import { taskStates } from '../protocol/report.ts'
 import type { TaskRecord } from '../reporters/reporter.ts'
 import { commandContext } from './context.ts'
@@ -13,7 +13,7 @@ export function registerStatus(program: Command): void {
     .action(async (taskId: string | undefined, _opts: unknown, command: Command) => {
       const ctx = await commandContext(command, { quietLogs: true })
       try {
-        const view = await openReporter(ctx)
+        const view = await openStatusView(ctx)
         const signal = AbortSignal.timeout(600_000)
         if (taskId === undefined) {
           const counts = await view.counts({ signal })

@@ -2,6 +2,7 @@
 import type { Config } from '../config/schema.ts'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
+import { KafkaReporter } from './kafka.ts'
 import { LocalReporter } from './local.ts'
 import type { Reporter, StatusView } from './reporter.ts'
 
@@ -9,15 +10,23 @@ interface Deps {
   readonly logger: Logger
 }
 
-export const reporters: Readonly<
-  Record<'local' | 'kafka', (config: Config, deps: Deps) => Promise<Reporter & StatusView>>
+type Factory<T> = (config: Config, deps: Deps) => Promise<T>
+
+export const reporters: Readonly<Record<'local' | 'kafka', Factory<Reporter>>> = {
+  local: (config, deps) => LocalReporter.create({ dir: config.queue.dir }, deps),
+  kafka: (config, deps) => KafkaReporter.create({ kafka: config.kafka }, deps),
+}
+
+/** Where `vectorize status` reads task states. */
+export const statusViews: Readonly<
+  Record<'local' | 'kafka', Factory<StatusView & { close(): Promise<void> }>>
 > = {
   local: (config, deps) => LocalReporter.create({ dir: config.queue.dir }, deps),
-  kafka: () =>
+  kafka: (config) =>
     Promise.reject(
       new VectorizeError(
         'config_invalid',
-        'the Kafka reporter is not available in this version yet',
+        `vectorize status reads the embedded queue; with Kafka, status updates are on topic ${config.kafka.topics.status}`,
       ),
     ),
 }

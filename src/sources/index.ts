@@ -1,7 +1,7 @@
 /** The source registry: where tasks come from, and how `submit` puts them there. */
 import type { Config } from '../config/schema.ts'
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError } from '../worker/errors.ts'
+import { KafkaPublisher, KafkaSource } from './kafka.ts'
 import { LocalPublisher, LocalSource } from './local.ts'
 import type { TaskPublisher, TaskSource } from './source.ts'
 
@@ -13,30 +13,22 @@ export function sourceKind(config: Config): ResolvedSourceKind {
   return config.kafka.brokers.length > 0 ? 'kafka' : 'local'
 }
 
-const kafkaNotYet = () =>
-  new VectorizeError(
-    'config_invalid',
-    'the Kafka source is not available in this version yet; unset kafka.brokers to use the embedded queue',
-  )
-
 interface Deps {
   readonly logger: Logger
 }
 
-export const sources: Readonly<
-  Record<ResolvedSourceKind, (config: Config, deps: Deps) => Promise<TaskSource>>
-> = {
+type Factory<T> = (config: Config, deps: Deps) => Promise<T>
+
+export const sources: Readonly<Record<ResolvedSourceKind, Factory<TaskSource>>> = {
   local: (config, deps) =>
     LocalSource.create(
       { dir: config.queue.dir, pollIntervalMs: config.queue.poll_interval_ms },
       deps,
     ),
-  kafka: () => Promise.reject(kafkaNotYet()),
+  kafka: (config, deps) => KafkaSource.create({ kafka: config.kafka }, deps),
 }
 
-export const publishers: Readonly<
-  Record<ResolvedSourceKind, (config: Config, deps: Deps) => Promise<TaskPublisher>>
-> = {
+export const publishers: Readonly<Record<ResolvedSourceKind, Factory<TaskPublisher>>> = {
   local: (config, deps) => LocalPublisher.create({ dir: config.queue.dir }, deps),
-  kafka: () => Promise.reject(kafkaNotYet()),
+  kafka: (config, deps) => KafkaPublisher.create({ kafka: config.kafka }, deps),
 }

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     assert.equal(used, undefined)
     assert.equal(config.worker.id, 'worker-1')
     assert.equal(config.vector_databases.default, 'lancedb')
-    assert.equal(config.processing.retry.max_attempts, 8)
+    assert.equal(config.processing.retry.max_attempts, 30)
   })
 
   it('should let YAML beat defaults', async () => {

@@ -1,0 +1,102 @@
+/**
+ * Loading the Kafka client and building its configuration. The client,
+ * `@confluentinc/kafka-javascript` (librdkafka: heartbeats on a native thread, cooperative-sticky),
+ * is an optional dependency with a native build, so it is imported only when Kafka mode starts, and
+ * its absence is a configuration error that names the install step.
+ */
+import type { Config } from '../config/schema.ts'
+import type { Logger } from '../observability/logger.ts'
+import { VectorizeError } from '../worker/errors.ts'
+import type { VendorConfig, VendorKafka, VendorKafkaJS, VendorLogger } from './vendor.ts'
+
+export type KafkaSettings = Config['kafka']
+
+export const clientPackage = '@confluentinc/kafka-javascript'
+export const clientVersion = '1.10.1'
+
+export const installHint =
+  `install it with: apt-get install -y libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev ` +
+  `&& CKJS_LINKING=dynamic npm i -O -E ${clientPackage}@${clientVersion} ` +
+  `(or unset kafka.brokers to use the embedded queue)`
+
+export interface KafkaDeps {
+  readonly logger: Logger
+  /** Loads the client module; tests replace it to simulate a missing install. */
+  readonly load?: () => Promise<VendorKafkaJS>
+}
+
+export interface KafkaClient {
+  readonly kafka: VendorKafka
+  readonly module: VendorKafkaJS
+}
+
+/** Imports the client; the package name is a variable so the build never needs it present. */
+export async function loadKafka(name: string = clientPackage): Promise<VendorKafkaJS> {
+  let loaded: { KafkaJS?: VendorKafkaJS }
+  try {
+    loaded = (await import(name)) as { KafkaJS?: VendorKafkaJS }
+  } catch (err) {
+    const missing = (err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND'
+    const what = missing
+      ? `Kafka mode needs the optional dependency ${name}, which is not installed (its native build failed or was skipped)`
+      : `Kafka mode needs ${name}, which is installed but failed to load (${(err as Error).message})`
+    throw new VectorizeError('config_invalid', `${what}; ${installHint}`, { cause: err })
+  }
+  if (!loaded.KafkaJS) {
+    throw new VectorizeError('config_invalid', `${name} has no KafkaJS API; ${installHint}`)
+  }
+  return loaded.KafkaJS
+}
+
+/** A client over the configured brokers, logging through `logger`. */
+export async function createClient(
+  settings: KafkaSettings,
+  logger: Logger,
+  load: () => Promise<VendorKafkaJS> = loadKafka,
+): Promise<KafkaClient> {
+  if (settings.brokers.length === 0) {
+    throw new VectorizeError('config_invalid', 'kafka.brokers is empty')
+  }
+  const module = await load()
+  const kafka = new module.Kafka(commonConfig(settings, logger, module))
+  return { kafka, module }
+}
+
+function commonConfig(
+  settings: KafkaSettings,
+  logger: Logger,
+  module: VendorKafkaJS,
+): VendorConfig {
+  const verbose = logger.level === 'debug' || logger.level === 'trace'
+  const { mechanism, username, password } = settings.sasl
+  return {
+    kafkaJS: {
+      brokers: [...settings.brokers],
+      clientId: settings.client_id,
+      ssl: settings.ssl,
+      ...(mechanism !== 'none' && { sasl: { mechanism, username, password } }),
+      // The KafkaJS block raises librdkafka's retry backoff cap to 30 s (KafkaJS's default); keep
+      // librdkafka's own 100 ms..1 s so a restarted broker is picked up quickly.
+      retry: { initialRetryTime: 100, maxRetryTime: 1000 },
+      // Without a logger the client prints to the console, and stdout is for `--json` output.
+      logger: bridgeLogger(logger.child({ component: 'kafka-client' })),
+      logLevel: verbose ? module.logLevel.INFO : module.logLevel.WARN,
+    },
+  }
+}
+
+/**
+ * librdkafka retries broker trouble by itself and logs every failed attempt at error level, so
+ * its errors are warnings here; what the caller cannot recover from reaches it as a rejection.
+ */
+export function bridgeLogger(logger: Logger): VendorLogger {
+  const bridge: VendorLogger = {
+    error: (message, extra) => logger.warn({ ...extra }, message),
+    warn: (message, extra) => logger.warn({ ...extra }, message),
+    info: (message, extra) => logger.debug({ ...extra }, message),
+    debug: (message, extra) => logger.trace({ ...extra }, message),
+    namespace: () => bridge,
+    setLogLevel: () => undefined,
+  }
+  return bridge
+}

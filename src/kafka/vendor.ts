@@ -1,0 +1,170 @@
+/**
+ * The slice of `@confluentinc/kafka-javascript@1.10.1` (its KafkaJS-compatible promise API) that
+ * vectorize uses, typed here rather than imported: the client is an optional dependency whose
+ * native build may be missing, and the project must still compile and run embedded without it.
+ * Checked against the package's `types/kafkajs.d.ts`; the version is pinned exactly, so re-check
+ * these shapes when bumping it. Only files under src/kafka, sources/kafka* and reporters/kafka*
+ * may import this module.
+ */
+
+/** Config objects are passed through to the client; librdkafka keys sit outside `kafkaJS`. */
+export type VendorConfig = Record<string, unknown>
+
+export interface VendorLogger {
+  info(message: string, extra?: object): void
+  error(message: string, extra?: object): void
+  warn(message: string, extra?: object): void
+  debug(message: string, extra?: object): void
+  namespace(namespace: string, logLevel?: number): VendorLogger
+  setLogLevel(logLevel: number): void
+}
+
+export interface VendorTopicPartition {
+  readonly topic: string
+  readonly partition: number
+}
+
+export interface VendorTopicPartitionOffset extends VendorTopicPartition {
+  readonly offset: string
+}
+
+/** `committed()` answers `offset: null` for a partition the group never committed. */
+export interface VendorCommitted extends VendorTopicPartition {
+  readonly offset: string | null
+}
+
+export interface VendorMessage {
+  readonly key: Buffer | null
+  /** An empty value arrives as `null` (librdkafka does not tell empty from null). */
+  readonly value: Buffer | null
+  /** Milliseconds since the epoch, as a decimal string. */
+  readonly timestamp: string
+  readonly offset: string
+  readonly headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
+}
+
+export interface VendorEachMessagePayload {
+  readonly topic: string
+  readonly partition: number
+  readonly message: VendorMessage
+  /** Pauses this message's partition once `eachMessage` returns; fetching resumes after it. */
+  readonly pause: () => () => void
+}
+
+/** Third argument of the consumer's `rebalance_cb` (KafkaJS mode), see `lib/kafkajs/_consumer.js`. */
+export interface VendorAssignmentFns {
+  assignmentLost(): boolean
+}
+
+export interface VendorRebalanceError {
+  /** ERR__ASSIGN_PARTITIONS (-175) or ERR__REVOKE_PARTITIONS (-174). */
+  readonly code: number
+}
+
+export type VendorRebalanceCallback = (
+  err: VendorRebalanceError,
+  assignment: VendorTopicPartition[],
+  fns: VendorAssignmentFns,
+) => Promise<void>
+
+export interface VendorConsumer {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  subscribe(subscription: { topics: string[] }): Promise<void>
+  run(config: {
+    eachMessage: (payload: VendorEachMessagePayload) => Promise<void>
+    partitionsConsumedConcurrently?: number
+  }): Promise<void>
+  commitOffsets(offsets: VendorTopicPartitionOffset[]): Promise<void>
+  committed(partitions: VendorTopicPartition[], timeoutMs?: number): Promise<VendorCommitted[]>
+  pause(topics: { topic: string; partitions: number[] }[]): void
+  resume(topics: { topic: string; partitions: number[] }[]): void
+  dependentAdmin(): VendorAdmin
+}
+
+export interface VendorProducerMessage {
+  key?: Buffer | string | null
+  value: Buffer | null
+  headers?: Record<string, string>
+}
+
+export interface VendorProducer {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  /** Resolves once every message has its delivery report (acknowledged per the producer's acks). */
+  send(record: { topic: string; messages: VendorProducerMessage[] }): Promise<unknown>
+}
+
+export interface VendorPartitionMetadata {
+  readonly partitionId: number
+}
+
+export interface VendorGroupDescription {
+  /** One of `ConsumerGroupStates`. */
+  readonly state: number
+  readonly members: {
+    readonly assignment?: { readonly topicPartitions?: VendorTopicPartition[] }
+  }[]
+}
+
+export interface VendorAdmin {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  createTopics(options: {
+    topics: { topic: string; numPartitions: number; replicationFactor: number }[]
+    timeout?: number
+  }): Promise<boolean>
+  deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void>
+  fetchTopicMetadata(options: {
+    topics: string[]
+    timeout?: number
+  }): Promise<{ name: string; partitions: VendorPartitionMetadata[] }[]>
+  describeGroups(
+    groups: string[],
+    options?: { timeout?: number },
+  ): Promise<{ groups: VendorGroupDescription[] }>
+  fetchTopicOffsets(
+    topic: string,
+    options: { timeout?: number; isolationLevel: number },
+  ): Promise<{ partition: number; high: string; low: string }[]>
+}
+
+export interface VendorKafka {
+  consumer(config: VendorConfig): VendorConsumer
+  producer(config: VendorConfig): VendorProducer
+  admin(config?: VendorConfig): VendorAdmin
+}
+
+/** `require('@confluentinc/kafka-javascript').KafkaJS`, the parts used. */
+export interface VendorKafkaJS {
+  readonly Kafka: new (config: VendorConfig) => VendorKafka
+  readonly IsolationLevel: { readonly READ_COMMITTED: number }
+  readonly ConsumerGroupStates: { readonly STABLE: number }
+  readonly logLevel: { readonly NOTHING: number; readonly WARN: number; readonly INFO: number }
+}
+
+/** librdkafka error codes the adapters branch on (`KafkaJS.ErrorCodes`). */
+export const errorCodes = {
+  revokePartitions: -174,
+  assignPartitions: -175,
+} as const
+
+/** Errors that retrying cannot fix: configuration, credentials, authorisation, sizes. */
+export const permanentErrorCodes: ReadonlySet<number> = new Set([
+  -186, // ERR__INVALID_ARG
+  -181, // ERR__SSL
+  -170, // ERR__NOT_IMPLEMENTED
+  -169, // ERR__AUTHENTICATION
+  -150, // ERR__FATAL (an idempotent producer that hit it is unusable)
+  10, // ERR_MSG_SIZE_TOO_LARGE
+  18, // ERR_RECORD_LIST_TOO_LARGE
+  29, // ERR_TOPIC_AUTHORIZATION_FAILED
+  30, // ERR_GROUP_AUTHORIZATION_FAILED
+  31, // ERR_CLUSTER_AUTHORIZATION_FAILED
+  33, // ERR_UNSUPPORTED_SASL_MECHANISM
+  37, // ERR_INVALID_PARTITIONS
+  38, // ERR_INVALID_REPLICATION_FACTOR
+  40, // ERR_INVALID_CONFIG
+  44, // ERR_POLICY_VIOLATION
+  58, // ERR_SASL_AUTHENTICATION_FAILED
+])

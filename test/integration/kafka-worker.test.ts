@@ -1,0 +1,126 @@
+/**
+ * Two real Workers in one consumer group, on KafkaSource + KafkaReporter + LanceDB: the second
+ * joins mid-stream, the group rebalances (cooperative-sticky), and still every task succeeds once,
+ * every vector is stored once, and the group's commits reach the end of every partition. It checks
+ * the Kafka adapters against the worker's use of them (events.revoked, commits after the write).
+ */
+import * as assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { KafkaSettings } from '../../src/kafka/client.ts'
+import { TransformersModels } from '../../src/models/transformers.ts'
+import { silentLogger } from '../../src/observability/logger.ts'
+import type { StatusMessage } from '../../src/protocol/report.ts'
+import { KafkaReporter } from '../../src/reporters/kafka.ts'
+import { KafkaPublisher, KafkaSource } from '../../src/sources/kafka.ts'
+import { LanceDbStore } from '../../src/stores/lancedb.ts'
+import type { VectorStore } from '../../src/stores/store.ts'
+import { tasks } from '../../src/tasks/index.ts'
+import { RunStats } from '../../src/worker/metrics.ts'
+import { Reports } from '../../src/worker/reports.ts'
+import { Worker } from '../../src/worker/worker.ts'
+import { createTopics, kafkaSettings, readTopic, skipKafka } from '../helpers/kafka.ts'
+import { modelOptions, testModels } from '../helpers/models.ts'
+
+const deps = { logger: silentLogger }
+const retry = { max_attempts: 4, max_elapsed_ms: 60_000, initial_delay_ms: 5, max_delay_ms: 50 }
+const limits = {
+  max_message_bytes: 1 << 20,
+  max_text_bytes: 4096,
+  max_batch_items: 1000,
+  max_metadata_bytes: 4096,
+}
+const total = 600
+
+async function startWorker(
+  id: string,
+  settings: KafkaSettings,
+  store: VectorStore,
+  models: TransformersModels,
+) {
+  const source = await KafkaSource.create({ kafka: settings, idleCheckMs: 100 }, deps)
+  const reporter = await KafkaReporter.create({ kafka: settings }, deps)
+  const stats = new RunStats()
+  const worker = new Worker(
+    {
+      source,
+      store,
+      models,
+      tasks,
+      logger: silentLogger,
+      metrics: stats,
+      reports: new Reports(reporter, id, retry),
+      settings: {
+        workerId: id,
+        limits,
+        defaults: { collection: 'docs', distance: 'cosine' },
+        retry,
+        taskTimeoutMs: 60_000,
+      },
+    },
+    { maxConcurrentTasks: 8, commitIntervalMs: 100, revokeTimeoutMs: 5_000 },
+  )
+  const done = worker.run({ untilIdle: true }).finally(async () => {
+    await source.close()
+    await reporter.close()
+  })
+  return { stats, done }
+}
+
+describe('Kafka workers', { skip: skipKafka, timeout: 180_000 }, () => {
+  it('two workers in one group should share the partitions and process every task exactly once', async (t) => {
+    await testModels()
+    const dir = await mkdtemp(join(tmpdir(), 'vectorize-kafka-worker-'))
+    const models = new TransformersModels(modelOptions(), deps)
+    const store = await LanceDbStore.create({ path: join(dir, 'lancedb') }, deps)
+    t.after(async () => {
+      await models.close()
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    })
+    const settings = kafkaSettings({ partitions: 4 })
+    const { tasks: topic, status, results, dlq } = settings.topics
+    await createTopics(t, [topic, status, results, dlq], 4)
+    const publisher = await KafkaPublisher.create({ kafka: settings }, deps)
+    const texts = Array.from({ length: total }, (_, i) => ({
+      version: 1,
+      task_id: `k${i}`,
+      type: 'text',
+      text: `kafka worker text number ${i}`,
+    }))
+    await publisher.publish(
+      texts.map((m) => Buffer.from(JSON.stringify(m))),
+      { signal: AbortSignal.timeout(30_000) },
+    )
+    await publisher.close()
+
+    const first = await startWorker('w-1', settings, store, models)
+    while (first.stats.succeeded < 50) await sleep(10)
+    const second = await startWorker('w-2', settings, store, models)
+    await Promise.all([first.done, second.done])
+
+    assert.ok(second.stats.succeeded > 0, 'the second worker got partitions')
+    const records = await readTopic(status, 2 * (first.stats.succeeded + second.stats.succeeded))
+    const succeeded = new Set(
+      records
+        .map((r) => JSON.parse(r.value.toString()) as StatusMessage)
+        .filter((s) => s.state === 'succeeded')
+        .map((s) => s.task_id),
+    )
+    assert.equal(succeeded.size, total, 'every task succeeded')
+    assert.equal(await store.count('docs', { signal: AbortSignal.timeout(10_000) }), total)
+    const processed = first.stats.succeeded + second.stats.succeeded
+    assert.ok(processed >= total, `processed ${processed}`)
+    t.diagnostic(
+      `w-1 ${first.stats.succeeded}, w-2 ${second.stats.succeeded}, again ${processed - total}`,
+    )
+
+    // The group committed the end of every partition: a third worker finds nothing to do.
+    const third = await startWorker('w-3', settings, store, models)
+    await third.done
+    assert.equal(third.stats.succeeded, 0)
+  })
+})
