@@ -3,6 +3,7 @@
  * commands ask it for what they need; everything else receives its dependencies as arguments.
  */
 import type { Config } from './config/schema.ts'
+import type { ModelManager } from './models/embedder.ts'
 import { TransformersModels } from './models/transformers.ts'
 import type { Logger } from './observability/logger.ts'
 import { reporters, statusViews } from './reporters/index.ts'
@@ -85,7 +86,6 @@ export async function createWorker(
   deps: Deps,
   options: RunOptions,
 ): Promise<{ worker: Worker; stats: RunStats }> {
-  const { config, logger } = deps
   const [store, source, reporter] = [
     await openStore(deps),
     await openSource(deps),
@@ -93,17 +93,38 @@ export async function createWorker(
   ]
   const models = openModels(deps)
   await models.get(undefined, { signal: AbortSignal.timeout(600_000) }) // fail fast: the default model must load
+  return assembleWorker(deps.config, {
+    source,
+    store,
+    reporter,
+    models,
+    logger: deps.logger,
+    ...options,
+  })
+}
+
+export interface WorkerParts {
+  readonly source: TaskSource
+  readonly store: VectorStore
+  readonly reporter: Reporter
+  readonly models: ModelManager
+  readonly logger: Logger
+  readonly metrics?: WorkerMetrics
+}
+
+/** The worker over parts already opened: no I/O (tests pass their own parts, e.g. a faulty store). */
+export function assembleWorker(
+  config: Config,
+  parts: WorkerParts,
+): { worker: Worker; stats: RunStats } {
   const stats = new RunStats()
-  const processing = config.processing
+  const { processing } = config
   const worker = new Worker(
     {
-      source,
-      store,
-      models,
+      ...parts,
       tasks,
-      logger,
-      reports: new Reports(reporter, config.worker.id, processing.retry),
-      metrics: options.metrics ? combineMetrics(stats, options.metrics) : stats,
+      reports: new Reports(parts.reporter, config.worker.id, processing.retry),
+      metrics: parts.metrics ? combineMetrics(stats, parts.metrics) : stats,
       settings: {
         workerId: config.worker.id,
         limits: processing,

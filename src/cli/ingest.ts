@@ -22,7 +22,7 @@ export function registerIngest(program: Command): void {
         const publisher = await openPublisher(ctx)
         await publisher.publish(
           plan.messages.map((m) => encoder.encode(m)),
-          { signal: new AbortController().signal },
+          { signal: AbortSignal.timeout(600_000) },
         )
         if (!ctx.json)
           process.stderr.write(

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { setMaxListeners } from 'node:events'
 import { parseTask } from '../protocol/parse.ts'
 import { openPublisher, openReporter } from '../main.ts'
 import { toVectorizeError } from '../worker/errors.ts'
@@ -37,6 +38,7 @@ async function submit(ctx: CommandContext, file: string | undefined, raw: boolea
   const publisher = await openPublisher(ctx)
   const reporter = await openReporter(ctx)
   const signal = new AbortController().signal
+  setMaxListeners(0, signal) // up to 1,000 sends in flight listen on it
   const rejected: Rejected[] = []
   let submitted = 0
   let chunk: { value: Uint8Array; taskId?: string }[] = []

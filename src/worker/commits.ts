@@ -20,7 +20,8 @@ export class CommitTracker {
   delivered(partition: number, offset: number): void {
     let p = this.#partitions.get(partition)
     if (!p) {
-      p = { inflight: [], watermark: offset, committed: -1 }
+      // The first delivered offset is where reading starts anyway: nothing to commit until progress.
+      p = { inflight: [], watermark: offset, committed: offset }
       this.#partitions.set(partition, p)
     }
     p.inflight.push({ offset, done: false })

@@ -4,6 +4,7 @@
  * `max_concurrent_tasks` messages are in flight. Lifecycle: starting → running → draining →
  * stopped | failed.
  */
+import { setMaxListeners } from 'node:events'
 import type { Logger } from '../observability/logger.ts'
 import type { SourceMessage, TaskSource } from '../sources/source.ts'
 import type { CollectionSpec } from '../stores/store.ts'
@@ -42,6 +43,8 @@ export class Worker {
     this.#deps = deps
     this.#options = options
     this.#slots = new Slots(options.maxConcurrentTasks)
+    // every task in flight listens on these two signals: more than Node's default of 10
+    setMaxListeners(0, this.#pull.signal, this.#work.signal)
   }
 
   get state(): WorkerState {

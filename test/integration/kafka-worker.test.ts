@@ -18,11 +18,9 @@ import { KafkaReporter } from '../../src/reporters/kafka.ts'
 import { KafkaPublisher, KafkaSource } from '../../src/sources/kafka.ts'
 import { LanceDbStore } from '../../src/stores/lancedb.ts'
 import type { VectorStore } from '../../src/stores/store.ts'
-import { tasks } from '../../src/tasks/index.ts'
-import { RunStats } from '../../src/worker/metrics.ts'
-import { Reports } from '../../src/worker/reports.ts'
-import { Worker } from '../../src/worker/worker.ts'
 import { createTopics, kafkaSettings, readTopic, skipKafka } from '../helpers/kafka.ts'
+import { assembleWorker } from '../../src/main.ts'
+import { testConfig } from '../helpers/config.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 
 const deps = { logger: silentLogger }
@@ -43,26 +41,17 @@ async function startWorker(
 ) {
   const source = await KafkaSource.create({ kafka: settings, idleCheckMs: 100 }, deps)
   const reporter = await KafkaReporter.create({ kafka: settings }, deps)
-  const stats = new RunStats()
-  const worker = new Worker(
-    {
-      source,
-      store,
-      models,
-      tasks,
-      logger: silentLogger,
-      metrics: stats,
-      reports: new Reports(reporter, id, retry),
-      settings: {
-        workerId: id,
-        limits,
-        defaults: { collection: 'docs', distance: 'cosine' },
-        retry,
-        taskTimeoutMs: 60_000,
-      },
-    },
-    { maxConcurrentTasks: 8, commitIntervalMs: 100, revokeTimeoutMs: 5_000 },
-  )
+  const config = testConfig({
+    worker: { id },
+    processing: { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry },
+  })
+  const { worker, stats } = assembleWorker(config, {
+    source,
+    store,
+    reporter,
+    models,
+    logger: silentLogger,
+  })
   const done = worker.run({ untilIdle: true }).finally(async () => {
     await source.close()
     await reporter.close()

@@ -10,11 +10,9 @@ import { LocalPublisher, LocalSource } from '../../src/sources/local.ts'
 import { GroupCommitStore } from '../../src/stores/group-commit.ts'
 import { LanceDbStore } from '../../src/stores/lancedb.ts'
 import type { VectorStore } from '../../src/stores/store.ts'
-import { tasks } from '../../src/tasks/index.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
-import { RunStats } from '../../src/worker/metrics.ts'
-import { Reports } from '../../src/worker/reports.ts'
-import { Worker } from '../../src/worker/worker.ts'
+import { assembleWorker } from '../../src/main.ts'
+import { testConfig } from '../helpers/config.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 
 const signal = new AbortController().signal
@@ -79,26 +77,17 @@ describe('Worker', () => {
       { logger: silentLogger },
     )
     const reporter = await LocalReporter.create({ dir: queue }, { logger: silentLogger })
-    const stats = new RunStats()
-    const worker = new Worker(
-      {
-        source,
-        store,
-        models,
-        tasks,
-        logger: silentLogger,
-        metrics: stats,
-        reports: new Reports(reporter, 'w-test', retry),
-        settings: {
-          workerId: 'w-test',
-          limits,
-          defaults: { collection: 'docs', distance: 'cosine' },
-          retry,
-          taskTimeoutMs: 60_000,
-        },
-      },
-      { maxConcurrentTasks: 8, commitIntervalMs: 50, revokeTimeoutMs: 1000 },
-    )
+    const config = testConfig({
+      worker: { id: 'w-test' },
+      processing: { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry },
+    })
+    const { worker, stats } = assembleWorker(config, {
+      source,
+      store,
+      reporter,
+      models,
+      logger: silentLogger,
+    })
     const outcome = await worker.run({ untilIdle: true }).then(
       () => undefined,
       (err: unknown) => err,

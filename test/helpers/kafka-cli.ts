@@ -1,0 +1,247 @@
+/**
+ * The real `vectorize` CLI in Kafka mode, for the distributed acceptance tests: one workspace (one
+ * LanceDB directory, shared by every worker process as on one machine) whose commands get the
+ * VECTORIZE_WORKER_KAFKA_* settings of fresh random topics and group; worker processes started and
+ * signalled like a deployment would; the status topic followed while they work. Everything is
+ * removed after the test: processes killed, topics deleted, the workspace deleted.
+ */
+import * as assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { connect } from '@lancedb/lancedb'
+import { allTopics } from '../../src/kafka/admin.ts'
+import type { KafkaSettings } from '../../src/kafka/client.ts'
+import type { ResultMessage, StatusMessage } from '../../src/protocol/report.ts'
+import { createWorkspace, describeRun, type CliResult, type Workspace } from './cli.ts'
+import type { ReadRecord } from './kafka.ts'
+import { createTopics, GroupProbe, kafkaSettings, readToEnd, watchTopic } from './kafka.ts'
+import { waitUntil } from './wait.ts'
+
+/** The environment that points the CLI at these topics and group. */
+export function kafkaEnv(settings: KafkaSettings): Record<string, string> {
+  const { topics } = settings
+  return {
+    VECTORIZE_WORKER_KAFKA_BROKERS: settings.brokers.join(','),
+    VECTORIZE_WORKER_KAFKA_GROUP_ID: settings.group_id,
+    VECTORIZE_WORKER_KAFKA_TOPICS_TASKS: topics.tasks,
+    VECTORIZE_WORKER_KAFKA_TOPICS_RESULTS: topics.results,
+    VECTORIZE_WORKER_KAFKA_TOPICS_STATUS: topics.status,
+    VECTORIZE_WORKER_KAFKA_TOPICS_DLQ: topics.dlq,
+    VECTORIZE_WORKER_KAFKA_SESSION_TIMEOUT_MS: String(settings.session_timeout_ms),
+  }
+}
+
+/** `count` text tasks as JSON Lines, task ids `<prefix>-<i>`, distinct short texts. */
+export function textTasks(count: number, prefix: string, collection: string): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      version: 1,
+      task_id: `${prefix}-${i}`,
+      type: 'text',
+      collection,
+      text: `${prefix} document ${i}: ${'short words '.repeat(i % 5)}number ${i * 7919}`,
+      metadata: { n: i },
+    }),
+  )
+}
+
+export const parseStatus = (r: ReadRecord) => JSON.parse(r.value.toString()) as StatusMessage
+export const parseResult = (r: ReadRecord) => JSON.parse(r.value.toString()) as ResultMessage
+
+/** What the status topic says about one task. */
+export interface TaskTrace {
+  /** Worker id of each `started` record, in order: more than one means it was processed again. */
+  readonly startedBy: string[]
+  /** `at` (ms) of each `started` record, in order. */
+  readonly startedAt: number[]
+  /** `at` (ms) of each `succeeded` record, in order. */
+  readonly succeededAt: number[]
+  readonly failed: StatusMessage[]
+}
+
+/** Folds status records per task; `succeeded` counts tasks with at least one success. */
+export class StatusBoard {
+  readonly tasks = new Map<string, TaskTrace>()
+  succeeded = 0
+  failed = 0
+
+  static of(records: readonly ReadRecord[]): StatusBoard {
+    const board = new StatusBoard()
+    for (const r of records) board.add(r)
+    return board
+  }
+
+  add(record: ReadRecord): void {
+    const status = parseStatus(record)
+    let trace = this.tasks.get(status.task_id)
+    if (!trace) {
+      trace = { startedBy: [], startedAt: [], succeededAt: [], failed: [] }
+      this.tasks.set(status.task_id, trace)
+    }
+    if (status.state === 'started') {
+      trace.startedBy.push(status.worker_id)
+      trace.startedAt.push(Date.parse(status.at))
+    }
+    if (status.state === 'succeeded' && trace.succeededAt.push(Date.parse(status.at)) === 1)
+      this.succeeded++
+    if (status.state === 'failed' && trace.failed.push(status) === 1) this.failed++
+  }
+
+  /** Task ids started more than once. */
+  reprocessed(): string[] {
+    return [...this.tasks].filter(([, t]) => t.startedBy.length > 1).map(([id]) => id)
+  }
+}
+
+export interface CliWorker {
+  readonly id: string
+  readonly pid: number
+  /** How it ended; undefined while it runs. */
+  readonly result: CliResult | undefined
+  readonly exited: Promise<CliResult>
+  /** SIGTERM, then its exit and how long it took; rejects (and kills it) after `timeoutMs`. */
+  stop(timeoutMs: number): Promise<{ result: CliResult; ms: number }>
+  /** SIGKILL, then its exit. */
+  kill(): Promise<CliResult>
+}
+
+export interface KafkaCluster {
+  readonly ws: Workspace
+  readonly settings: KafkaSettings
+  readonly env: Record<string, string>
+  readonly group: GroupProbe
+  /** The status topic as it is followed, live. */
+  readonly board: StatusBoard
+  /** `vectorize submit` of these lines (`--raw` to skip validation); expects exit 0. */
+  submit(lines: readonly string[], options?: { raw?: boolean }): Promise<void>
+  /** Starts `vectorize worker` with this worker id (and extra environment). */
+  worker(id: string, env?: Record<string, string>): CliWorker
+  /** Waits for `done`; fails at once when a worker exits that was not told to. */
+  waitFor(what: () => string, done: () => boolean, timeoutMs: number): Promise<void>
+}
+
+/** Fresh topics (`partitions` each) and group, a workspace, and the status topic followed. */
+export async function kafkaCluster(
+  t: TestContext,
+  { partitions, sessionTimeoutMs = 10_000 }: { partitions: number; sessionTimeoutMs?: number },
+): Promise<KafkaCluster> {
+  const ws = await createWorkspace((fn) => t.after(fn))
+  const settings = kafkaSettings({ session_timeout_ms: sessionTimeoutMs })
+  await createTopics(t, allTopics(settings), partitions)
+  const env = kafkaEnv(settings)
+  const board = new StatusBoard()
+  await watchTopic(t, settings.topics.status, (r) => board.add(r))
+  const group = await GroupProbe.open(t, settings.group_id, settings.topics.tasks)
+  /** Each worker with whether it was signalled (its exit is then expected). */
+  const workers: { worker: CliWorker; told: () => boolean }[] = []
+  let files = 0
+
+  const submit = async (lines: readonly string[], { raw = false } = {}) => {
+    const file = join(ws.dir, `tasks-${files++}.jsonl`)
+    await writeFile(file, lines.join('\n') + '\n')
+    const args = ['submit', ...(raw ? ['--raw'] : []), file]
+    const result = await ws.run(args, { env, timeoutMs: 120_000 })
+    if (result.code !== 0) throw new Error(describeRun(args, result))
+  }
+
+  const worker = (id: string, extra: Record<string, string> = {}): CliWorker => {
+    const bg = ws.start(['worker'], { env: { ...env, VECTORIZE_WORKER_WORKER_ID: id, ...extra } })
+    let told = false
+    let result: CliResult | undefined
+    const exited = bg.exited.then((r) => (result = r))
+    const signal = async (name: NodeJS.Signals, timeoutMs: number) => {
+      told = true
+      const sent = performance.now()
+      bg.child.kill(name)
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          bg.child.kill('SIGKILL')
+          reject(new Error(`worker ${id} did not exit within ${timeoutMs} ms of ${name}`))
+        }, timeoutMs)
+      })
+      try {
+        const r = await Promise.race([exited, late])
+        return { result: r, ms: performance.now() - sent }
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+    const worker: CliWorker = {
+      id,
+      pid: bg.child.pid ?? -1,
+      get result() {
+        return result
+      },
+      exited,
+      stop: (timeoutMs) => signal('SIGTERM', timeoutMs),
+      kill: async () => (await signal('SIGKILL', 10_000)).result,
+    }
+    workers.push({ worker, told: () => told })
+    return worker
+  }
+
+  const check = () => {
+    const gone = workers.find((w) => !w.told() && w.worker.result)
+    if (gone?.worker.result) {
+      throw new Error(
+        `worker ${gone.worker.id} exited: ${describeRun(['worker'], gone.worker.result)}`,
+      )
+    }
+  }
+  const waitFor = (what: () => string, done: () => boolean, timeoutMs: number) =>
+    waitUntil(what, done, { timeoutMs, check })
+
+  return { ws, settings, env, group, board, submit, worker, waitFor }
+}
+
+/** Rows of a LanceDB collection: how many, and their ids. */
+export async function storedIds(lancedbPath: string, collection: string) {
+  const db = await connect(lancedbPath)
+  try {
+    const table = await db.openTable(collection)
+    try {
+      const count = await table.countRows()
+      const rows = (await table.query().select(['id']).toArray()) as { id: string }[]
+      return { count, ids: rows.map((r) => r.id) }
+    } finally {
+      table.close()
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/** Per worker id, how many records name it. */
+export function perWorker(messages: readonly { worker_id: string }[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const m of messages) counts[m.worker_id] = (counts[m.worker_id] ?? 0) + 1
+  return counts
+}
+
+/**
+ * The no-loss, no-duplicate check of the fault tests: every task succeeded, nothing failed or was
+ * dead-lettered, the collection holds exactly one vector per task, and every vector id a result
+ * reported is stored. Returns what it read, for the test's own figures.
+ */
+export async function assertExactlyOnceStored(
+  cluster: KafkaCluster,
+  ids: readonly string[],
+  collection: string,
+) {
+  const { topics } = cluster.settings
+  const final = StatusBoard.of(await readToEnd(topics.status))
+  const lost = ids.filter((id) => (final.tasks.get(id)?.succeededAt.length ?? 0) === 0)
+  assert.deepEqual(lost.slice(0, 5), [], `${lost.length} tasks lost`)
+  assert.equal(final.failed, 0, 'no failed status')
+  assert.deepEqual(await readToEnd(topics.dlq), [], 'nothing dead-lettered')
+  const stored = await storedIds(cluster.ws.lancedbPath, collection)
+  const distinct = new Set(stored.ids)
+  assert.equal(stored.count, ids.length, 'one vector per task')
+  assert.equal(distinct.size, ids.length, `${stored.ids.length - distinct.size} duplicate ids`)
+  const results = (await readToEnd(topics.results)).map(parseResult)
+  const missing = results.flatMap((r) => r.ids).filter((id) => !distinct.has(id))
+  assert.deepEqual(missing.slice(0, 5), [], `${missing.length} reported vector ids not stored`)
+  return { final, results }
+}

@@ -1,0 +1,25 @@
+/** Drives `scripts/services.sh` from tests that must stop and start a service themselves. */
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { repoRoot } from './models.ts'
+
+const run = promisify(execFile)
+const script = join(repoRoot(), 'scripts', 'services.sh')
+
+/** `scripts/services.sh COMMAND kafka`; resolves with its stderr (its log), rejects on failure. */
+export async function kafkaService(
+  command: 'up' | 'down' | 'status',
+  timeoutMs = 120_000,
+): Promise<string> {
+  const { stdout, stderr } = await run(script, [command, 'kafka'], { timeout: timeoutMs })
+  return `${stdout}${stderr}`.trim()
+}
+
+/** True when the broker runs and was started by scripts/services.sh (so it can restart it). */
+export function kafkaManaged(): Promise<boolean> {
+  return kafkaService('status', 10_000).then(
+    () => true,
+    () => false,
+  )
+}
