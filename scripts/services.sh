@@ -382,9 +382,12 @@ kafka_configure() {
   log "kafka: formatted $dir/data (KRaft, cluster id $cluster_id, standalone controller quorum)"
 }
 
-# Ready = the port accepts connections and an AdminClient (TopicCommand --list) gets an answer.
+# Ready = the port accepts connections and an AdminClient can create a topic: on a freshly
+# formatted broker, `--list` answers seconds before the first topic creation does (a test's first
+# createTopics timed out in CI), so a probe topic is created and deleted.
 kafka_wait() {
   local pid=$1 deadline=$((SECONDS + KAFKA_START_TIMEOUT)) out
+  local probe=(--bootstrap-server "127.0.0.1:$KAFKA_PORT" --topic vectorize-services-probe)
   while ((SECONDS < deadline)); do
     running_pid kafka >/dev/null 2>&1 || {
       log "kafka: the broker (pid $pid) exited during startup"
@@ -392,7 +395,8 @@ kafka_wait() {
     }
     if port_open "$KAFKA_PORT"; then
       if out=$(kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand \
-        --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list 2>&1); then
+        "${probe[@]}" --create --if-not-exists --partitions 1 --replication-factor 1 2>&1) &&
+        out=$(kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand "${probe[@]}" --delete 2>&1); then
         return 0
       fi
     fi

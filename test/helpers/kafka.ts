@@ -60,12 +60,24 @@ export async function createTopics(
   partitions: number,
 ): Promise<void> {
   dropTopicsAfter(t, topics)
-  await withAdmin((admin) =>
-    admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-      timeout: 10_000,
-    }),
-  )
+  // A broker that has just (re)started can time out a first creation: try again, it is idempotent.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withAdmin((admin) =>
+        admin.createTopics({
+          topics: topics.map((topic) => ({
+            topic,
+            numPartitions: partitions,
+            replicationFactor: 1,
+          })),
+          timeout: 30_000,
+        }),
+      )
+      return
+    } catch (err) {
+      if (attempt >= 3 || !/timed out/i.test(String((err as Error).message))) throw err
+    }
+  }
 }
 
 /** Deletes these topics after the test (for topics the code under test creates). */
