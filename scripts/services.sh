@@ -384,7 +384,9 @@ kafka_configure() {
 
 # Ready = the port accepts connections and an AdminClient can create a topic: on a freshly
 # formatted broker, `--list` answers seconds before the first topic creation does (a test's first
-# createTopics timed out in CI), so a probe topic is created and deleted.
+# createTopics timed out in CI), so a probe topic is created and deleted. Then a group is described,
+# which makes the broker create __consumer_offsets and load its group coordinator (a test's first
+# describeGroups timed out in CI on a fresh broker).
 kafka_wait() {
   local pid=$1 deadline=$((SECONDS + KAFKA_START_TIMEOUT)) out
   local probe=(--bootstrap-server "127.0.0.1:$KAFKA_PORT" --topic vectorize-services-probe)
@@ -396,7 +398,9 @@ kafka_wait() {
     if port_open "$KAFKA_PORT"; then
       if out=$(kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand \
         "${probe[@]}" --create --if-not-exists --partitions 1 --replication-factor 1 2>&1) &&
-        out=$(kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand "${probe[@]}" --delete 2>&1); then
+        out=$(kafka_tool timeout 30 org.apache.kafka.tools.TopicCommand "${probe[@]}" --delete 2>&1) &&
+        out=$(kafka_tool timeout 30 org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+          --bootstrap-server "127.0.0.1:$KAFKA_PORT" --describe --group vectorize-services-probe 2>&1); then
         return 0
       fi
     fi

@@ -75,7 +75,7 @@ export async function createTopics(
       )
       return
     } catch (err) {
-      if (attempt >= 3 || !/timed out/i.test(String((err as Error).message))) throw err
+      if (attempt >= 3 || !timedOut(err)) throw err
     }
   }
 }
@@ -348,7 +348,7 @@ export class GroupProbe {
     await waitUntil(
       () => `${count} members with partitions in ${this.#group}: ${JSON.stringify(last)}`,
       async () => {
-        last = await this.state()
+        last = (await untilTimedOut(() => this.state())) ?? last
         return (
           last.stable && last.members.length === count && last.members.every((m) => m.length > 0)
         )
@@ -364,7 +364,9 @@ export class GroupProbe {
     await waitUntil(
       () => `the commits of ${this.#group} to reach the end of ${this.#topic}: ${left}`,
       async () => {
-        const [ends, committed] = await Promise.all([this.ends(), this.committed()])
+        const read = await untilTimedOut(() => Promise.all([this.ends(), this.committed()]))
+        if (!read) return false
+        const [ends, committed] = read
         const short = [...ends].filter(([p, end]) => (committed.get(p) ?? end.low) < end.high)
         left = short.map(([p, end]) => `${p}: ${committed.get(p)}/${end.high}`).join(', ')
         return short.length === 0
@@ -372,4 +374,21 @@ export class GroupProbe {
       { timeoutMs, intervalMs: 250 },
     )
   }
+}
+
+/**
+ * Runs one poll of a wait loop; a broker request that timed out (a broker just started or
+ * restarted is slow to answer its first group requests) counts as "not yet", not as a failure.
+ */
+async function untilTimedOut<T>(poll: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await poll()
+  } catch (err) {
+    if (timedOut(err)) return undefined
+    throw err
+  }
+}
+
+function timedOut(err: unknown): boolean {
+  return /timed out/i.test(String((err as Error).message))
 }
