@@ -23,7 +23,11 @@ function walk(dir) {
   })
 }
 
-const files = roots.flatMap((root) => walk(join('dist', root))).sort()
+// A single file may be named by its source path: test/x/y.test.ts runs dist/test/x/y.test.js.
+const compiled = (root) => join('dist', root.replace(/\.ts$/, '.js'))
+const files = roots
+  .flatMap((root) => (root.endsWith('.ts') ? [compiled(root)] : walk(compiled(root))))
+  .sort()
 if (files.length === 0) {
   console.error(`no test files under ${roots.map((r) => join('dist', r)).join(', ')}`)
   process.exit(1)

@@ -131,6 +131,8 @@ export function assembleWorker(
         defaults: { collection: processing.default_collection, distance: processing.distance },
         retry: processing.retry,
         taskTimeoutMs: processing.task_timeout_ms,
+        maxCrashes: processing.max_crashes,
+        crashOnTask: process.env.VECTORIZE_TEST_CRASH_TASK || undefined, // test hook, see processor.ts
       },
     },
     {

@@ -84,6 +84,14 @@ const processing = z.strictObject({
   max_batch_items: positive.default(2048).describe('Largest number of items in a batch task'),
   max_metadata_bytes: positive.default(16_384).describe('Largest metadata object (serialised)'),
   task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
+  max_crashes: z
+    .number()
+    .int()
+    .min(0)
+    .default(3)
+    .describe(
+      'Dead-letter a message (`crash_loop`) once this many worker processes died with it in flight (Kafka); 0 = never',
+    ),
   default_collection: collectionName
     .default('documents')
     .describe('Collection when a task names none'),
@@ -120,6 +128,12 @@ const kafka = z.strictObject({
   partitions: positive.default(6).describe('Partitions of topics created by the worker'),
   replication_factor: positive.default(1).describe('Replication of topics created by the worker'),
   session_timeout_ms: positive.default(45_000).describe('Consumer session timeout'),
+  group_instance_id: z
+    .string()
+    .default('')
+    .describe(
+      'Static membership (group.instance.id): a stable name per worker, e.g. the pod name, lets a restarted worker take its partitions back without a rebalance; empty = dynamic',
+    ),
   ssl: z.boolean().default(false).describe('Use TLS to the brokers'),
   sasl: z
     .strictObject({

@@ -26,11 +26,14 @@ export interface VendorTopicPartition {
 
 export interface VendorTopicPartitionOffset extends VendorTopicPartition {
   readonly offset: string
+  /** Stored with the commit (offset.metadata.max.bytes, 4 KiB by default). */
+  readonly metadata?: string
 }
 
 /** `committed()` answers `offset: null` for a partition the group never committed. */
 export interface VendorCommitted extends VendorTopicPartition {
   readonly offset: string | null
+  readonly metadata?: string | null
 }
 
 export interface VendorMessage {

@@ -8,6 +8,10 @@
  * drops the buffered messages of the revoked partitions, awaits `events.revoked` (the worker
  * finishes their in-flight work and commits it) and only then lets the rebalance go on: the
  * client awaits its `rebalance_cb` before it unassigns (lib/kafkajs/_consumer.js).
+ *
+ * A partition's first message after assignment (and every message while a partition is careful)
+ * goes through the crash guard first (kafka-guard.ts, kafka-admission.ts), so a message that keeps
+ * killing workers is dead-lettered instead of crash-looping the group.
  */
 import { topicPartitions } from '../kafka/admin.ts'
 import type { KafkaClient, KafkaDeps, KafkaSettings } from '../kafka/client.ts'
@@ -21,6 +25,8 @@ import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import { MessageBuffer, type BufferStats } from './kafka-buffer.ts'
 import { commitDurably } from './kafka-commit.ts'
+import { Admissions, type Owned } from './kafka-admission.ts'
+import { CrashGuard, formatMarker, parseMarker, type MarkerStore } from './kafka-guard.ts'
 import { IdleGate, probeIdle } from './kafka-idle.ts'
 import type { ConsumeOptions, PartitionEvents, Position, SourceMessage } from './source.ts'
 import type { TaskSource } from './source.ts'
@@ -35,13 +41,9 @@ export interface KafkaSourceConfig {
   readonly maxBufferedBytes?: number
   /** How often `untilIdle` compares positions with the partitions' ends. */
   readonly idleCheckMs?: number
-}
-
-interface Owned {
-  /** One past the last offset delivered into the buffer; unknown until something is. */
-  next?: number
-  paused: boolean
-  revoking: boolean
+  /** Crash-loop guard: messages a careful partition hands out one at a time, and for how long. */
+  readonly carefulWindow?: number
+  readonly carefulWindowMs?: number
 }
 
 const empty = new Uint8Array(0)
@@ -67,6 +69,8 @@ export class KafkaSource implements TaskSource {
   #iterating = false
   #commits: Promise<void> = Promise.resolve()
   #closed: Promise<void> | undefined
+  readonly #guard: CrashGuard
+  readonly #admissions: Admissions
 
   static async create(config: KafkaSourceConfig, deps: KafkaDeps): Promise<KafkaSource> {
     const logger = deps.logger.child({
@@ -93,6 +97,22 @@ export class KafkaSource implements TaskSource {
       maxMessages: config.maxBufferedMessages ?? 1024,
       maxBytes: config.maxBufferedBytes ?? 64 * 1024 * 1024,
     })
+    this.#guard = new CrashGuard(this.#markers(), {
+      window: config.carefulWindow ?? 32,
+      windowMs: config.carefulWindowMs ?? 30_000,
+      logger,
+    })
+    this.#admissions = new Admissions(this.#guard, {
+      owned: this.#owned,
+      committed: (p) => this.#committed.get(p) ?? -1,
+      push: (msg) => this.#push(msg),
+      release: (p) => {
+        const owned = this.#owned.get(p)
+        if (owned && !this.#buffer.full) this.#resume([[p, owned]])
+      },
+      closing: this.#closing.signal,
+      logger,
+    })
     const rebalance: VendorRebalanceCallback = (err, assignment, fns) =>
       this.#rebalance(err.code, assignment, fns.assignmentLost())
     this.#consumer = client.kafka.consumer({
@@ -113,6 +133,9 @@ export class KafkaSource implements TaskSource {
         maxWaitTimeInMs: 50,
       },
       rebalance_cb: rebalance,
+      // Static membership: a restarted worker with the same id takes its partitions back at
+      // once instead of waiting out the session timeout and a rebalance.
+      ...(settings.group_instance_id && { 'group.instance.id': settings.group_instance_id }),
     })
   }
 
@@ -172,7 +195,12 @@ export class KafkaSource implements TaskSource {
 
   /** Commits `offset` (the next to read) per owned partition; others and lower ones are ignored. */
   commit(positions: readonly Position[], { signal }: Signal): Promise<void> {
-    const run = this.#commits.then(() => this.#commitNow(positions, signal))
+    return this.#serialized(() => this.#commitNow(positions, signal))
+  }
+
+  /** Commits run one after another, markers included, so offsets only move forward. */
+  #serialized(fn: () => Promise<void>): Promise<void> {
+    const run = this.#commits.then(fn)
     this.#commits = run.catch(() => undefined)
     return run
   }
@@ -189,7 +217,34 @@ export class KafkaSource implements TaskSource {
     }
     if (offsets.length === 0) return
     await commitDurably(this.#consumer, offsets, signal)
-    for (const o of offsets) this.#committed.set(o.partition, Number(o.offset))
+    for (const o of offsets) {
+      this.#committed.set(o.partition, Number(o.offset))
+      this.#guard.progressed(o.partition, Number(o.offset))
+    }
+    void this.#admissions.pump() // a held partition may be settled now
+  }
+
+  /** The crash guard's markers live in the commit metadata of the group's offsets. */
+  #markers(): MarkerStore {
+    const topic = this.#topic
+    return {
+      read: async (partition) => {
+        const [stored] = await this.#consumer.committed([{ topic, partition }], 10_000)
+        return parseMarker(stored?.metadata)
+      },
+      write: (partition, marker) =>
+        this.#serialized(async () => {
+          const offset = {
+            topic,
+            partition,
+            offset: String(marker.at),
+            metadata: formatMarker(marker),
+          }
+          await commitDurably(this.#consumer, [offset], this.#closing.signal)
+          const before = this.#committed.get(partition) ?? -1
+          this.#committed.set(partition, Math.max(before, marker.at))
+        }),
+    }
   }
 
   close(): Promise<void> {
@@ -216,13 +271,23 @@ export class KafkaSource implements TaskSource {
     const offset = Number(message.offset)
     owned.next = offset + 1
     this.#epoch++
-    this.#buffer.push({
+    const msg = {
       topic,
       partition,
       offset,
       value: message.value ?? empty, // librdkafka hands an empty value over as null
       timestamp: Number(message.timestamp) || Date.now(),
-    })
+    }
+    if (this.#admissions.holds(partition, owned)) {
+      owned.held = true
+      if (!owned.paused) {
+        owned.paused = true
+        pause()
+      }
+      this.#admissions.add(msg)
+      return Promise.resolve()
+    }
+    this.#push(msg)
     // Pausing from inside eachMessage is what keeps the message: the client then seeks the
     // partition back to the offset after it. A consumer-wide pause() also dropped the prefetched
     // messages of partitions that had delivered nothing yet, without seeking them back.
@@ -233,9 +298,16 @@ export class KafkaSource implements TaskSource {
     return Promise.resolve()
   }
 
+  #push(msg: SourceMessage): void {
+    const owned = this.#owned.get(msg.partition)
+    if (owned) owned.pushed = msg.offset + 1
+    this.#buffer.push(msg)
+    this.#epoch++
+  }
+
   #take(): SourceMessage | undefined {
     const message = this.#buffer.shift()
-    if (this.#buffer.low) this.#resume([...this.#owned].filter(([, o]) => o.paused))
+    if (this.#buffer.low) this.#resume([...this.#owned].filter(([, o]) => o.paused && !o.held))
     return message
   }
 
@@ -253,7 +325,10 @@ export class KafkaSource implements TaskSource {
     const partitions = assignment.filter((tp) => tp.topic === this.#topic).map((tp) => tp.partition)
     this.#epoch++
     if (code === errorCodes.assignPartitions) {
-      for (const p of partitions) this.#owned.set(p, { paused: false, revoking: false })
+      for (const p of partitions) {
+        this.#owned.set(p, { paused: false, held: false, revoking: false })
+        this.#guard.assigned(p)
+      }
       this.#assignedOnce = true
       this.#logger.info({ partitions, owned: this.partitions }, 'partitions assigned')
     } else if (code === errorCodes.revokePartitions) {
@@ -270,7 +345,10 @@ export class KafkaSource implements TaskSource {
       return owned ? [[p, owned] as [number, Owned]] : []
     })
     for (const [, owned] of revoked) owned.revoking = true
-    const dropped = this.#buffer.drop(new Set(partitions))
+    const gone = new Set(partitions)
+    const dropped = this.#buffer.drop(gone)
+    this.#admissions.drop(gone)
+    for (const [, owned] of revoked) owned.held = false
     // Resume before giving them up, so a later owner (maybe this consumer) does not inherit a pause.
     this.#resume(revoked.filter(([, o]) => o.paused))
     this.#logger.info({ partitions, dropped }, 'partitions revoked')
@@ -279,14 +357,19 @@ export class KafkaSource implements TaskSource {
     } catch (err) {
       this.#logger.warn({ err: (err as Error).message }, 'revocation handler failed')
     } finally {
-      for (const p of partitions) this.#owned.delete(p)
+      for (const p of partitions) {
+        this.#owned.delete(p)
+        this.#guard.revoked(p)
+      }
       this.#epoch++
+      void this.#admissions.pump()
     }
   }
 
   /** True when nothing is buffered, the group has settled and every owned partition is read. */
   async #caughtUp(stop: AbortSignal): Promise<boolean> {
-    if (!this.#assignedOnce || this.#buffer.length > 0 || !this.#admin) return false
+    if (!this.#assignedOnce || this.#buffer.length > 0 || this.#admissions.length > 0) return false
+    if (!this.#admin) return false
     const owned = new Map<number, number | undefined>()
     for (const [p, o] of this.#owned) if (!o.revoking) owned.set(p, o.next)
     const target = { topic: this.#topic, group: this.#group, owned }

@@ -14,6 +14,11 @@ export interface SourceMessage {
   readonly value: Uint8Array
   /** When the message was enqueued (ms since epoch), for queue-time measurement. */
   readonly timestamp: number
+  /**
+   * How many worker processes died with this message in flight, where the source can tell
+   * (kafka-guard.ts); the worker dead-letters it past `processing.max_crashes`.
+   */
+  readonly crashes?: number
 }
 
 export interface Position {

@@ -15,6 +15,7 @@ export const errorCodes = [
   'dimension_mismatch',
   'model_mismatch',
   'store_rejected',
+  'crash_loop',
   // infrastructure errors: retried with backoff, never dead-lettered
   'store_unavailable',
   'source_unavailable',

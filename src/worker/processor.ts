@@ -22,6 +22,13 @@ export interface ProcessorSettings {
   readonly defaults: { readonly collection: string; readonly distance: Distance }
   readonly retry: RetryPolicy
   readonly taskTimeoutMs: number
+  /** Dead-letter a message once this many workers died with it in flight; 0 = never. */
+  readonly maxCrashes: number
+  /**
+   * Test hook (env VECTORIZE_TEST_CRASH_TASK): a task whose id contains this kills the process
+   * with SIGKILL as it starts, standing in for a native crash or an OOM kill during inference.
+   */
+  readonly crashOnTask?: string
 }
 
 export interface ProcessorDeps {
@@ -45,15 +52,24 @@ export async function processMessage(
   let task: TaskMessage
   try {
     value = parseJson(msg.value, deps.settings.limits.max_message_bytes)
+    crashLoop(msg, deps.settings.maxCrashes)
     task = validateTask(value, deps.settings.limits)
   } catch (err) {
     const taskId = taskIdOf(value) ?? `${msg.topic}:${msg.partition}:${msg.offset}`
+    const error = toVectorizeError(err)
     deps.metrics.taskStarted('unknown')
-    await fail(msg, taskId, toVectorizeError(err), 0, deps, signal)
+    await fail(
+      msg,
+      taskId,
+      error,
+      error.code === 'crash_loop' ? (msg.crashes ?? 0) : 0,
+      deps,
+      signal,
+    )
     deps.metrics.taskFinished({
       type: 'unknown',
       outcome: 'failed',
-      code: toVectorizeError(err).code,
+      code: error.code,
       timings: timingsOf(msg, startedAt, zero()),
       items: 0,
       tokens: 0,
@@ -61,6 +77,18 @@ export async function processMessage(
     return
   }
   await runTask(msg, task, startedAt, deps, signal)
+}
+
+/** A message that worker processes keep dying on is refused before it runs again (kafka-guard.ts). */
+function crashLoop(msg: SourceMessage, maxCrashes: number): void {
+  const crashes = msg.crashes ?? 0
+  if (maxCrashes === 0 || crashes < maxCrashes) return
+  throw new VectorizeError(
+    'crash_loop',
+    `${crashes} worker processes died with this message in flight; it is dead-lettered instead of ` +
+      `run again (processing.max_crashes: ${maxCrashes})`,
+    { details: { crashes } },
+  )
 }
 
 async function runTask(
@@ -81,6 +109,8 @@ async function runTask(
   let attempts = 0
   deps.metrics.taskStarted(task.type)
   reports.status('started')
+  const crashOn = deps.settings.crashOnTask
+  if (crashOn && task.task_id.includes(crashOn)) process.kill(process.pid, 'SIGKILL')
   try {
     const outcome = await withRetry(
       (attempt) => {

@@ -7,6 +7,7 @@ import { TransformersModels } from '../../src/models/transformers.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { LocalReporter } from '../../src/reporters/local.ts'
 import { LocalPublisher, LocalSource } from '../../src/sources/local.ts'
+import type { SourceMessage, TaskSource } from '../../src/sources/source.ts'
 import { GroupCommitStore } from '../../src/stores/group-commit.ts'
 import { LanceDbStore } from '../../src/stores/lancedb.ts'
 import type { VectorStore } from '../../src/stores/store.ts'
@@ -65,7 +66,12 @@ describe('Worker', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  async function run(queue: string, messages: unknown[], store: VectorStore) {
+  async function run(
+    queue: string,
+    messages: unknown[],
+    store: VectorStore,
+    crashes: (m: SourceMessage) => number = () => 0,
+  ) {
     const publisher = await LocalPublisher.create({ dir: queue }, { logger: silentLogger })
     await publisher.publish(
       messages.map((m) => new TextEncoder().encode(typeof m === 'string' ? m : JSON.stringify(m))),
@@ -81,8 +87,17 @@ describe('Worker', () => {
       worker: { id: 'w-test' },
       processing: { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry },
     })
+    // What the Kafka source's crash guard would say about each message.
+    const guarded: TaskSource = {
+      kind: source.kind,
+      async *messages(opts) {
+        for await (const m of source.messages(opts)) yield { ...m, crashes: crashes(m) }
+      },
+      commit: (positions, opts) => source.commit(positions, opts),
+      close: () => source.close(),
+    }
     const { worker, stats } = assembleWorker(config, {
-      source,
+      source: guarded,
       store,
       reporter,
       models,
@@ -112,6 +127,30 @@ describe('Worker', () => {
     assert.equal(stats.deadLetters, 0)
     assert.deepEqual((await reporter.counts({ signal })).succeeded, 20)
     assert.equal(await lance.count('retry', { signal }), 20)
+    await reporter.close()
+  })
+
+  it('should dead-letter a message that workers died on max_crashes times, without running it', async () => {
+    const messages = ['c0', 'c1', 'c2'].map((task_id) => ({
+      task_id,
+      type: 'text',
+      text: `text of ${task_id}`,
+      collection: 'crashes',
+    }))
+    const { stats, reporter } = await run(join(dir, 'q-crash'), messages, lance, (m) =>
+      m.offset === 1 ? 3 : m.offset === 2 ? 2 : 0,
+    )
+    assert.equal(stats.succeeded, 2, 'two deaths are below the default max_crashes (3)')
+    assert.equal(stats.deadLetters, 1)
+    const letters = []
+    for await (const letter of reporter.deadLetters({ signal })) letters.push(letter)
+    assert.deepEqual(
+      letters.map((l) => [l.taskId, l.error.code, l.attempts]),
+      [['c1', 'crash_loop', 3]],
+    )
+    assert.match(letters[0]!.error.message, /3 worker processes died/)
+    assert.equal((await reporter.task('c1', { signal }))?.state, 'failed')
+    assert.equal(await lance.count('crashes', { signal }), 2, 'c1 was never embedded')
     await reporter.close()
   })
 

@@ -1,0 +1,151 @@
+/**
+ * Crash-loop guard. A message that kills the worker process (a native crash in inference, an OOM
+ * kill) is never committed, so the next owner of its partition gets it again and dies too: the
+ * whole group crash-loops on it. The guard counts those deaths in the group's own commit metadata,
+ * which lives with the offsets and needs no other service:
+ *
+ * - Before a worker starts on a partition (its first message after assignment), the guard commits
+ *   the partition's current offset again with a marker `{at, starts}`: "a worker has started on
+ *   offset `at` this many times without getting past it". Progress commits clear the marker.
+ * - A marker found with `starts >= 1` at the offset the worker starts from means the previous owner
+ *   died (or lost the partition) there. The partition turns *careful* for the next `window`
+ *   messages: while any owned partition is careful, the source hands out one message at a time,
+ *   marking each before it runs and waiting for its commit, so a death is charged to exactly the
+ *   message in flight.
+ * - Each message handed out carries `crashes`: how many workers died with it in flight. The worker
+ *   dead-letters it with `crash_loop` once that reaches `processing.max_crashes`.
+ *
+ * Outside careful mode, a death is charged to every partition's starting offset, so an innocent
+ * message can be charged one death it did not cause; careful mode then clears it.
+ */
+import type { Logger } from '../observability/logger.ts'
+
+/** What commit metadata says about an offset. */
+export interface Marker {
+  readonly at: number
+  readonly starts: number
+}
+
+const tag = 'vectorize'
+
+export function formatMarker(marker: Marker): string {
+  return JSON.stringify({ [tag]: 1, at: marker.at, starts: marker.starts })
+}
+
+/** The marker in commit metadata, if it is one of ours (anything else is ignored). */
+export function parseMarker(metadata: string | null | undefined): Marker | undefined {
+  if (!metadata) return undefined
+  try {
+    const value = JSON.parse(metadata) as Record<string, unknown>
+    const { at, starts } = value
+    if (value[tag] !== 1 || !Number.isSafeInteger(at) || !Number.isSafeInteger(starts)) {
+      return undefined
+    }
+    return { at: at as number, starts: starts as number }
+  } catch {
+    return undefined
+  }
+}
+
+/** Reads and writes markers: the source's committed offsets with their metadata. */
+export interface MarkerStore {
+  /** The marker committed for a partition, if any. */
+  read(partition: number): Promise<Marker | undefined>
+  /** Commits `marker.at` as the partition's offset with the marker as metadata, durably. */
+  write(partition: number, marker: Marker): Promise<void>
+}
+
+interface Guarded {
+  /** The marker last read or written; undefined until the partition's first message. */
+  marker?: Marker
+  /** Messages below this offset are handed out one at a time... */
+  carefulUntil: number
+  /** ...until this time (ms since epoch) at the latest: an idle partition must not keep it on. */
+  carefulUntilMs: number
+  checked: boolean
+}
+
+export interface GuardOptions {
+  /** How many messages a careful partition hands out one at a time. */
+  readonly window: number
+  /** How long careful mode lasts at most. */
+  readonly windowMs: number
+  readonly logger: Logger
+  readonly now?: () => number
+}
+
+export class CrashGuard {
+  readonly #store: MarkerStore
+  readonly #opts: GuardOptions
+  readonly #now: () => number
+  readonly #partitions = new Map<number, Guarded>()
+
+  constructor(store: MarkerStore, opts: GuardOptions) {
+    this.#store = store
+    this.#opts = opts
+    this.#now = opts.now ?? Date.now
+  }
+
+  assigned(partition: number): void {
+    this.#partitions.set(partition, { carefulUntil: -1, carefulUntilMs: 0, checked: false })
+  }
+
+  revoked(partition: number): void {
+    this.#partitions.delete(partition)
+  }
+
+  /** True while some owned partition is careful: messages then go one at a time. */
+  get serial(): boolean {
+    const now = this.#now()
+    for (const g of this.#partitions.values()) {
+      if (g.carefulUntil > (g.marker?.at ?? -1) && now < g.carefulUntilMs) return true
+    }
+    return false
+  }
+
+  /** Whether a message must be admitted (marked) before it is handed out. */
+  needsAdmission(partition: number): boolean {
+    const g = this.#partitions.get(partition)
+    return g !== undefined && (!g.checked || this.serial)
+  }
+
+  /** True until the partition's first message after assignment has been admitted. */
+  first(partition: number): boolean {
+    return this.#partitions.get(partition)?.checked === false
+  }
+
+  /**
+   * Marks `offset` as started once more, durably, and returns how many workers died with it in
+   * flight before. Throws what the marker store throws (the caller retries).
+   */
+  async admit(partition: number, offset: number): Promise<number> {
+    const g = this.#partitions.get(partition)
+    if (!g) return 0
+    if (!g.checked) g.marker = await this.#store.read(partition)
+    const crashes = g.marker?.at === offset ? g.marker.starts : 0
+    const marker = { at: offset, starts: crashes + 1 }
+    await this.#store.write(partition, marker)
+    if (!this.#partitions.has(partition)) return crashes // revoked meanwhile
+    g.marker = marker
+    g.checked = true
+    if (crashes > 0 && !this.#careful(g, offset)) {
+      g.carefulUntil = offset + this.#opts.window
+      g.carefulUntilMs = this.#now() + this.#opts.windowMs
+      this.#opts.logger.warn(
+        { partition, offset, crashes, careful_until: g.carefulUntil },
+        'a worker died with this offset in flight: handing out one message at a time for a while',
+      )
+    }
+    return crashes
+  }
+
+  #careful(g: Guarded, offset: number): boolean {
+    return offset < g.carefulUntil && this.#now() < g.carefulUntilMs
+  }
+
+  /** The worker committed `offset` (the next to read): the marker there is gone. */
+  progressed(partition: number, offset: number): void {
+    const g = this.#partitions.get(partition)
+    if (g && offset > (g.marker?.at ?? -1)) g.marker = { at: offset, starts: 0 }
+  }
+}

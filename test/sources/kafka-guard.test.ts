@@ -1,0 +1,102 @@
+import * as assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { silentLogger } from '../../src/observability/logger.ts'
+import type { Marker, MarkerStore } from '../../src/sources/kafka-guard.ts'
+import { CrashGuard, formatMarker, parseMarker } from '../../src/sources/kafka-guard.ts'
+
+/** Commit metadata per partition, as the group coordinator would keep it across processes. */
+class Metadata implements MarkerStore {
+  readonly stored = new Map<number, Marker>()
+  failNext = false
+  read(partition: number): Promise<Marker | undefined> {
+    return Promise.resolve(this.stored.get(partition))
+  }
+  write(partition: number, marker: Marker): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false
+      return Promise.reject(new Error('broker down'))
+    }
+    this.stored.set(partition, marker)
+    return Promise.resolve()
+  }
+  /** A progress commit stores no metadata. */
+  commit(partition: number): void {
+    this.stored.delete(partition)
+  }
+}
+
+function guard(store: Metadata, now = () => 0) {
+  const g = new CrashGuard(store, { window: 3, windowMs: 10_000, logger: silentLogger, now })
+  g.assigned(0)
+  g.assigned(1)
+  return g
+}
+
+describe('CrashGuard', () => {
+  it('CrashGuard should count a worker that died before getting past an offset as one crash there', async () => {
+    const store = new Metadata()
+    const first = guard(store)
+    assert.equal(await first.admit(0, 40), 0, 'a fresh partition has no crashes')
+    // The process dies here: nothing committed. The next owner starts from offset 40 again.
+    for (const expected of [1, 2, 3]) {
+      const next = guard(store)
+      assert.equal(next.first(0), true)
+      assert.equal(await next.admit(0, 40), expected)
+    }
+    assert.deepEqual(store.stored.get(0), { at: 40, starts: 4 })
+  })
+
+  it('CrashGuard should forget the crashes once a worker commits past the offset', async () => {
+    const store = new Metadata()
+    await guard(store).admit(0, 40)
+    const next = guard(store)
+    assert.equal(await next.admit(0, 40), 1)
+    store.commit(0)
+    next.progressed(0, 41)
+    assert.equal(await next.admit(0, 41), 0, 'the marker moved on with the commit')
+    assert.equal(await guard(store).admit(0, 41), 1, 'a death at the new offset counts from one')
+  })
+
+  it('CrashGuard should hand out messages one at a time after a crash, for a bounded window', async () => {
+    let now = 0
+    const store = new Metadata()
+    await guard(store, () => now).admit(0, 10)
+    const next = guard(store, () => now)
+    assert.equal(next.serial, false, 'nothing is careful before a crash is seen')
+    assert.equal(next.needsAdmission(1), true, 'every partition admits its first message')
+    await next.admit(1, 5)
+    assert.equal(next.needsAdmission(1), false, 'then its messages flow freely')
+    await next.admit(0, 10)
+    assert.equal(next.serial, true, 'a crash at 10 makes partition 0 careful')
+    assert.equal(next.needsAdmission(1), true, 'while careful, every message is admitted')
+    next.progressed(0, 11)
+    next.progressed(0, 12)
+    assert.equal(next.serial, true, 'two of the three careful messages are done')
+    next.progressed(0, 13)
+    assert.equal(next.serial, false, 'the window of three messages is over')
+
+    await guard(store, () => now).admit(0, 20)
+    const idle = guard(store, () => now)
+    await idle.admit(0, 20)
+    assert.equal(idle.serial, true)
+    now += 10_000
+    assert.equal(idle.serial, false, 'an idle careful partition stops being careful in time')
+  })
+
+  it('CrashGuard should let the caller retry when the marker cannot be written', async () => {
+    const store = new Metadata()
+    const g = guard(store)
+    store.failNext = true
+    await assert.rejects(g.admit(0, 7), /broker down/)
+    assert.equal(g.first(0), true, 'still unchecked: the message is not handed out')
+    assert.equal(await g.admit(0, 7), 0)
+  })
+
+  it('parseMarker should read back what formatMarker wrote and ignore foreign metadata', () => {
+    const marker = { at: 123_456_789_012, starts: 2 }
+    assert.deepEqual(parseMarker(formatMarker(marker)), marker)
+    for (const foreign of [null, undefined, '', 'app metadata', '{"at":1,"starts":1}', '[1]']) {
+      assert.equal(parseMarker(foreign), undefined, String(foreign))
+    }
+  })
+})
