@@ -5,8 +5,9 @@
  *
  * A marker commits the message's own offset, so it is written only once everything before it in
  * its partition is committed (or it is the partition's first message since assignment). While a
- * partition is careful, a message is admitted only once everything handed out is committed, so
- * it runs alone and a death is charged to it alone.
+ * partition is careful — including from the moment a message with deaths is found — a message is
+ * admitted only once everything handed out is committed, so it runs alone and a death is charged
+ * to it alone.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../observability/logger.ts'
@@ -79,11 +80,15 @@ export class Admissions {
       while (!this.#host.closing.aborted) {
         this.#releaseHeld()
         const msg = this.#pending[0]
-        if (!msg || !this.#admissible(msg)) return
-        const crashes = await this.#admit(msg)
+        if (!msg || !this.#atCommitPoint(msg)) return
+        const { partition, offset } = msg
+        const crashes = await this.#retrying(msg, () => this.#guard.inspect(partition, offset))
         if (crashes === undefined || this.#pending[0] !== msg) continue
+        if (this.#guard.serial && !this.#quiet()) return // on again after the next commit
+        const marked = await this.#retrying(msg, () => this.#guard.mark(partition).then(() => true))
+        if (marked === undefined || this.#pending[0] !== msg) continue
         this.#pending.shift()
-        if (this.#host.owned.has(msg.partition)) {
+        if (this.#host.owned.has(partition)) {
           this.#host.push(crashes > 0 ? { ...msg, crashes } : msg)
         }
       }
@@ -92,10 +97,14 @@ export class Admissions {
     }
   }
 
-  #admissible(msg: SourceMessage): boolean {
-    if (this.#guard.first(msg.partition)) return true
-    if (this.#host.committed(msg.partition) < msg.offset) return false
-    return !this.#guard.serial || [...this.#host.owned.keys()].every((p) => this.#settled(p))
+  /** A marker commits the message's own offset: only where everything before it is committed. */
+  #atCommitPoint(msg: SourceMessage): boolean {
+    return this.#guard.first(msg.partition) || this.#host.committed(msg.partition) >= msg.offset
+  }
+
+  /** Everything handed out is committed: a message handed out now runs alone. */
+  #quiet(): boolean {
+    return [...this.#host.owned.keys()].every((p) => this.#settled(p))
   }
 
   /** Everything handed out from this partition is committed. */
@@ -104,15 +113,15 @@ export class Admissions {
     return pushed === undefined || this.#host.committed(partition) >= pushed
   }
 
-  /** How many deaths the message has seen, once its marker is durable; undefined to try again. */
-  async #admit(msg: SourceMessage): Promise<number | undefined> {
+  /** A guard step; on failure (broker unavailable) it logs, waits and resolves undefined. */
+  async #retrying<T>(msg: SourceMessage, step: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.#guard.admit(msg.partition, msg.offset)
+      return await step()
     } catch (err) {
       if (this.#host.closing.aborted) return undefined
       this.#host.logger.warn(
         { partition: msg.partition, offset: msg.offset, err: (err as Error).message },
-        'cannot record the crash-guard marker; retrying',
+        'cannot read or write the crash-guard marker; retrying',
       )
       await sleep(retryMs, undefined, { signal: this.#host.closing }).catch(() => undefined)
       return undefined

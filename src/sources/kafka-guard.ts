@@ -6,7 +6,8 @@
  *
  * - Before a worker starts on a partition (its first message after assignment), the guard commits
  *   the partition's current offset again with a marker `{at, starts}`: "a worker has started on
- *   offset `at` this many times without getting past it". Progress commits clear the marker.
+ *   offset `at` this many times without getting past it". A progress commit carries a fresh marker
+ *   `{at, starts: 1}` while messages from `at` on are running, and none when nothing is.
  * - A marker found with `starts >= 1` at the offset the worker starts from means the previous owner
  *   died (or lost the partition) there. The partition turns *careful* for the next `window`
  *   messages: while any owned partition is careful, the source hands out one message at a time,
@@ -58,6 +59,9 @@ export interface MarkerStore {
 interface Guarded {
   /** The marker last read or written; undefined until the partition's first message. */
   marker?: Marker
+  /** The marker to write next: a retry writes the same one, so a write that failed late (it
+   * landed, its confirmation did not) is not counted twice. */
+  writing?: Marker
   /** Messages below this offset are handed out one at a time... */
   carefulUntil: number
   /** ...until this time (ms since epoch) at the latest: an idle partition must not keep it on. */
@@ -115,19 +119,19 @@ export class CrashGuard {
   }
 
   /**
-   * Marks `offset` as started once more, durably, and returns how many workers died with it in
-   * flight before. Throws what the marker store throws (the caller retries).
+   * How many workers died with `offset` in flight (reading the committed marker on a partition's
+   * first message). A partition with deaths turns careful at once, so that the caller waits for
+   * everything else to finish before it hands this message out. Throws what the store throws.
    */
-  async admit(partition: number, offset: number): Promise<number> {
+  async inspect(partition: number, offset: number): Promise<number> {
     const g = this.#partitions.get(partition)
     if (!g) return 0
-    if (!g.checked) g.marker = await this.#store.read(partition)
-    const crashes = g.marker?.at === offset ? g.marker.starts : 0
-    const marker = { at: offset, starts: crashes + 1 }
-    await this.#store.write(partition, marker)
-    if (!this.#partitions.has(partition)) return crashes // revoked meanwhile
-    g.marker = marker
-    g.checked = true
+    if (g.writing?.at !== offset) {
+      if (!g.checked) g.marker = await this.#store.read(partition)
+      const before = g.marker?.at === offset ? g.marker.starts : 0
+      g.writing = { at: offset, starts: before + 1 }
+    }
+    const crashes = g.writing.starts - 1
     if (crashes > 0 && !this.#careful(g, offset)) {
       g.carefulUntil = offset + this.#opts.window
       g.carefulUntilMs = this.#now() + this.#opts.windowMs
@@ -139,13 +143,32 @@ export class CrashGuard {
     return crashes
   }
 
+  /** Commits the marker `inspect` prepared: the message may run once this resolves. */
+  async mark(partition: number): Promise<void> {
+    const g = this.#partitions.get(partition)
+    const marker = g?.writing
+    if (!g || !marker) return
+    await this.#store.write(partition, marker)
+    g.writing = undefined
+    g.marker = marker
+    g.checked = true
+  }
+
   #careful(g: Guarded, offset: number): boolean {
     return offset < g.carefulUntil && this.#now() < g.carefulUntilMs
   }
 
-  /** The worker committed `offset` (the next to read): the marker there is gone. */
-  progressed(partition: number, offset: number): void {
+  /**
+   * The marker a progress commit to `offset` carries: while messages from `offset` on are already
+   * handed out, a death now is charged once to `offset`, the oldest of them; else none.
+   */
+  progressMarker(offset: number, running: boolean): Marker | undefined {
+    return running ? { at: offset, starts: 1 } : undefined
+  }
+
+  /** The worker committed `offset` (the next to read) with this marker, or none. */
+  progressed(partition: number, offset: number, marker: Marker | undefined): void {
     const g = this.#partitions.get(partition)
-    if (g && offset > (g.marker?.at ?? -1)) g.marker = { at: offset, starts: 0 }
+    if (g && offset > (g.marker?.at ?? -1)) g.marker = marker ?? { at: offset, starts: 0 }
   }
 }

@@ -98,8 +98,8 @@ export class KafkaSource implements TaskSource {
       maxBytes: config.maxBufferedBytes ?? 64 * 1024 * 1024,
     })
     this.#guard = new CrashGuard(this.#markers(), {
-      window: config.carefulWindow ?? 32,
-      windowMs: config.carefulWindowMs ?? 30_000,
+      window: config.carefulWindow ?? 64,
+      windowMs: config.carefulWindowMs ?? 120_000,
       logger,
     })
     this.#admissions = new Admissions(this.#guard, {
@@ -212,14 +212,22 @@ export class KafkaSource implements TaskSource {
       if (!this.#owned.has(partition)) {
         this.#logger.debug({ partition, offset }, 'commit ignored: partition not assigned')
       } else if (offset > (this.#committed.get(partition) ?? -1)) {
-        offsets.push({ topic: this.#topic, partition, offset: String(offset) })
+        const running = (this.#owned.get(partition)?.pushed ?? -1) > offset
+        const marker = this.#guard.progressMarker(offset, running)
+        offsets.push({ partition, offset, marker })
       }
     }
     if (offsets.length === 0) return
-    await commitDurably(this.#consumer, offsets, signal)
-    for (const o of offsets) {
-      this.#committed.set(o.partition, Number(o.offset))
-      this.#guard.progressed(o.partition, Number(o.offset))
+    const vendor = offsets.map(({ partition, offset, marker }) => ({
+      topic: this.#topic,
+      partition,
+      offset: String(offset),
+      ...(marker && { metadata: formatMarker(marker) }),
+    }))
+    await commitDurably(this.#consumer, vendor, signal)
+    for (const { partition, offset, marker } of offsets) {
+      this.#committed.set(partition, offset)
+      this.#guard.progressed(partition, offset, marker)
     }
     void this.#admissions.pump() // a held partition may be settled now
   }

@@ -8,7 +8,7 @@
 import * as assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deadLetterHeaders as h } from '../../src/reporters/kafka.ts'
-import { describeRun } from '../helpers/cli.ts'
+import { describeRun, type CliResult } from '../helpers/cli.ts'
 import { readToEnd, skipKafka } from '../helpers/kafka.ts'
 import { kafkaCluster, StatusBoard, storedIds, textTasks } from '../helpers/kafka-cli.ts'
 import type { CliWorker } from '../helpers/kafka-cli.ts'
@@ -19,7 +19,7 @@ const COLLECTION = 'crash_loop'
 const POISON_ID = 'loop-poison-crash'
 const MAX_CRASHES = 3
 /** Deaths the guard may not charge to the poison: a bound, so the test cannot loop forever. */
-const MAX_RESTARTS = MAX_CRASHES + 4
+const MAX_RESTARTS = 10
 
 describe('vectorize worker on Kafka (crash loop)', { skip: skipKafka, timeout: 300_000 }, () => {
   it('should dead-letter a message that kills the worker after max_crashes deaths and process everything else once', async (t) => {
@@ -37,28 +37,46 @@ describe('vectorize worker on Kafka (crash loop)', { skip: skipKafka, timeout: 3
       VECTORIZE_WORKER_KAFKA_GROUP_INSTANCE_ID: 'w-loop',
     }
     const deaths: number[] = []
+    /** What the guard logged in each worker's life, for a failure's message. */
+    const logs: string[] = []
+    let unexpected: CliResult | undefined
     const t0 = performance.now()
     let worker: CliWorker = startWorker()
     function startWorker(): CliWorker {
       const w = cluster.worker(`w-loop-${deaths.length}`, env)
       void w.exited.then((result) => {
-        if (result.signal !== 'SIGKILL' || deaths.length >= MAX_RESTARTS) return
-        deaths.push(Math.round(performance.now() - t0))
-        worker = startWorker()
+        logs.push(
+          ...result.stderr.split('\n').filter((l) => /died|marker|assigned|crash_loop/.test(l)),
+        )
+        if (w !== worker) return
+        if (result.signal !== 'SIGKILL') unexpected = result
+        else if (deaths.length < MAX_RESTARTS) {
+          deaths.push(Math.round(performance.now() - t0))
+          worker = startWorker()
+        }
       })
       return w
     }
     const done = () => board.succeeded >= HEALTHY && board.failed >= 1
+    const stuck = async (err: unknown) => {
+      const current = worker
+      const result = await current.kill()
+      const story = logs.map((l) => l.slice(0, 400)).join('\n')
+      throw new Error(`${(err as Error).message}; ${describeRun(['worker'], result)}\n${story}`)
+    }
     await waitUntil(
       () =>
         `${HEALTHY} tasks to succeed and the poison to fail (${board.succeeded}, ${board.failed}; ` +
         `${deaths.length} deaths)`,
       done,
       {
-        timeoutMs: 240_000,
-        check: () => assert.ok(deaths.length < MAX_RESTARTS, `${deaths.length} deaths: a loop`),
+        timeoutMs: 150_000,
+        check: () => {
+          assert.ok(deaths.length < MAX_RESTARTS, `${deaths.length} deaths: a loop`)
+          if (unexpected) assert.fail(`the worker exited: ${describeRun(['worker'], unexpected)}`)
+        },
       },
-    )
+    ).catch(stuck)
     await cluster.group.waitForCommitsAtEnd(30_000)
     const { result } = await worker.stop(30_000)
     assert.equal(result.code, 0, describeRun(['worker'], result))
@@ -90,7 +108,16 @@ describe('vectorize worker on Kafka (crash loop)', { skip: skipKafka, timeout: 3
     const again = [...final.tasks.values()].filter((tr) => tr.startedBy.length > 1).length
     t.diagnostic(
       `${deaths.length} deaths at ${deaths.join(', ')} ms; dead letter after ` +
-        `${Math.round(performance.now() - t0)} ms in all; ${again} tasks started more than once`,
+        `${Math.round(performance.now() - t0)} ms in all; ${again} tasks started more than once; ` +
+        `careful after: ${careful(logs).join(', ')}`,
     )
   })
 })
+
+/** Where each worker life turned careful: partition@offset×crashes, from the guard's warnings. */
+function careful(logs: readonly string[]): string[] {
+  return logs.flatMap((line) => {
+    const m = /"partition":(\d+),"offset":(\d+),"crashes":(\d+)/.exec(line)
+    return m ? [`${m[1]}@${m[2]}×${m[3]}`] : []
+  })
+}

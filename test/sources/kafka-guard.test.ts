@@ -12,17 +12,24 @@ class Metadata implements MarkerStore {
     return Promise.resolve(this.stored.get(partition))
   }
   write(partition: number, marker: Marker): Promise<void> {
+    this.stored.set(partition, marker) // it lands even when its confirmation fails
     if (this.failNext) {
       this.failNext = false
       return Promise.reject(new Error('broker down'))
     }
-    this.stored.set(partition, marker)
     return Promise.resolve()
   }
   /** A progress commit stores no metadata. */
   commit(partition: number): void {
     this.stored.delete(partition)
   }
+}
+
+/** What the source does for a message: inspect, then mark; the deaths seen before. */
+async function admit(g: CrashGuard, partition: number, offset: number): Promise<number> {
+  const crashes = await g.inspect(partition, offset)
+  await g.mark(partition)
+  return crashes
 }
 
 function guard(store: Metadata, now = () => 0) {
@@ -36,60 +43,71 @@ describe('CrashGuard', () => {
   it('CrashGuard should count a worker that died before getting past an offset as one crash there', async () => {
     const store = new Metadata()
     const first = guard(store)
-    assert.equal(await first.admit(0, 40), 0, 'a fresh partition has no crashes')
+    assert.equal(await admit(first, 0, 40), 0, 'a fresh partition has no crashes')
     // The process dies here: nothing committed. The next owner starts from offset 40 again.
     for (const expected of [1, 2, 3]) {
       const next = guard(store)
       assert.equal(next.first(0), true)
-      assert.equal(await next.admit(0, 40), expected)
+      assert.equal(await admit(next, 0, 40), expected)
     }
     assert.deepEqual(store.stored.get(0), { at: 40, starts: 4 })
   })
 
   it('CrashGuard should forget the crashes once a worker commits past the offset', async () => {
     const store = new Metadata()
-    await guard(store).admit(0, 40)
+    await admit(guard(store), 0, 40)
     const next = guard(store)
-    assert.equal(await next.admit(0, 40), 1)
+    assert.equal(await admit(next, 0, 40), 1)
     store.commit(0)
-    next.progressed(0, 41)
-    assert.equal(await next.admit(0, 41), 0, 'the marker moved on with the commit')
-    assert.equal(await guard(store).admit(0, 41), 1, 'a death at the new offset counts from one')
+    next.progressed(0, 41, undefined)
+    assert.equal(await admit(next, 0, 41), 0, 'the marker moved on with the commit')
+    assert.equal(await admit(guard(store), 0, 41), 1, 'a death at the new offset counts from one')
   })
 
   it('CrashGuard should hand out messages one at a time after a crash, for a bounded window', async () => {
     let now = 0
     const store = new Metadata()
-    await guard(store, () => now).admit(0, 10)
+    await admit(
+      guard(store, () => now),
+      0,
+      10,
+    )
     const next = guard(store, () => now)
     assert.equal(next.serial, false, 'nothing is careful before a crash is seen')
     assert.equal(next.needsAdmission(1), true, 'every partition admits its first message')
-    await next.admit(1, 5)
+    await admit(next, 1, 5)
     assert.equal(next.needsAdmission(1), false, 'then its messages flow freely')
-    await next.admit(0, 10)
-    assert.equal(next.serial, true, 'a crash at 10 makes partition 0 careful')
+    assert.equal(await next.inspect(0, 10), 1)
+    assert.equal(next.serial, true, 'a crash at 10 makes partition 0 careful before it runs again')
+    await next.mark(0)
+    assert.deepEqual(store.stored.get(0), { at: 10, starts: 2 })
     assert.equal(next.needsAdmission(1), true, 'while careful, every message is admitted')
-    next.progressed(0, 11)
-    next.progressed(0, 12)
+    next.progressed(0, 11, undefined)
+    next.progressed(0, 12, undefined)
     assert.equal(next.serial, true, 'two of the three careful messages are done')
-    next.progressed(0, 13)
+    next.progressed(0, 13, undefined)
     assert.equal(next.serial, false, 'the window of three messages is over')
 
-    await guard(store, () => now).admit(0, 20)
+    await admit(
+      guard(store, () => now),
+      0,
+      20,
+    )
     const idle = guard(store, () => now)
-    await idle.admit(0, 20)
+    await admit(idle, 0, 20)
     assert.equal(idle.serial, true)
     now += 10_000
     assert.equal(idle.serial, false, 'an idle careful partition stops being careful in time')
   })
 
-  it('CrashGuard should let the caller retry when the marker cannot be written', async () => {
+  it('CrashGuard should let the caller retry a marker whose write failed, counting it once', async () => {
     const store = new Metadata()
     const g = guard(store)
     store.failNext = true
-    await assert.rejects(g.admit(0, 7), /broker down/)
+    await assert.rejects(admit(g, 0, 7), /broker down/)
     assert.equal(g.first(0), true, 'still unchecked: the message is not handed out')
-    assert.equal(await g.admit(0, 7), 0)
+    assert.equal(await admit(g, 0, 7), 0, 'the retry does not count the first try as a death')
+    assert.deepEqual(store.stored.get(0), { at: 7, starts: 1 })
   })
 
   it('parseMarker should read back what formatMarker wrote and ignore foreign metadata', () => {
