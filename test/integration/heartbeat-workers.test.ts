@@ -88,7 +88,9 @@ describe('vectorize workers (Redis heartbeats)', { skip: skipRedis, timeout: 180
     assert.equal(table.code, 0, describeRun(['workers'], table))
     assert.match(table.stdout, /^worker +state +host:pid .*\nhb-a +running .*\nhb-b +running /)
 
+    const lastBeat = (await listWorkers(wsA, s)).find((w) => w.id === 'hb-a')!.updated_at
     const killedAt = performance.now()
+    const beatAgeMs = Date.now() - Date.parse(lastBeat)
     a.child.kill('SIGKILL')
     await a.exited
     let goneAfterMs = NaN // when the `vectorize workers` that first missed it started
@@ -112,7 +114,8 @@ describe('vectorize workers (Redis heartbeats)', { skip: skipRedis, timeout: 180
     assert.equal(stopped.code, 0, describeRun(['worker'], stopped))
     assert.deepEqual(await listWorkers(wsB, s), [], 'hb-b is gone as soon as it has exited')
     t.diagnostic(
-      `SIGKILLed worker gone after ${Math.round(goneAfterMs)} ms (TTL ${SHORT_TTL_MS} ms); ` +
+      `SIGKILLed worker gone after ${Math.round(goneAfterMs)} ms (TTL ${SHORT_TTL_MS} ms; ` +
+        `its last beat seen ${beatAgeMs} ms before the kill); ` +
         `SIGTERMed worker gone at exit (TTL ${LONG_TTL_MS} ms)`,
     )
   })
