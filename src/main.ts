@@ -2,9 +2,11 @@
  * The composition root: the only module that picks adapters and wires them together. CLI
  * commands ask it for what they need; everything else receives its dependencies as arguments.
  */
+import { packageVersion } from './cli/package-root.ts'
 import type { Config } from './config/schema.ts'
 import type { ModelManager } from './models/embedder.ts'
 import { TransformersModels } from './models/transformers.ts'
+import { Heartbeat } from './observability/heartbeat.ts'
 import type { Logger } from './observability/logger.ts'
 import { reporters, statusViews } from './reporters/index.ts'
 import type { Reporter, StatusView } from './reporters/reporter.ts'
@@ -79,6 +81,8 @@ export interface RunOptions {
   readonly untilIdle: boolean
   /** Extra observers (a progress bar, Prometheus). */
   readonly metrics?: WorkerMetrics
+  /** Report heartbeats to Redis when `redis.url` is set (`vectorize worker`). */
+  readonly heartbeat?: boolean
 }
 
 /** Builds a worker over the configured source, models, store and reporter. */
@@ -92,8 +96,7 @@ export async function createWorker(
     await openReporter(deps),
   ]
   const models = openModels(deps)
-  await models.get(undefined, { signal: AbortSignal.timeout(600_000) }) // fail fast: the default model must load
-  return assembleWorker(deps.config, {
+  const assembled = assembleWorker(deps.config, {
     source,
     store,
     reporter,
@@ -101,6 +104,39 @@ export async function createWorker(
     logger: deps.logger,
     ...options,
   })
+  // before the model loads, so that the cluster sees this worker `starting`
+  if (options.heartbeat) openHeartbeat(deps, { ...assembled, models })
+  await models.get(undefined, { signal: AbortSignal.timeout(600_000) }) // fail fast: the default model must load
+  return assembled
+}
+
+/**
+ * Redis heartbeats of a worker (SPEC §4.7), when `redis.url` is set. Added to the resources after
+ * the source, store and models, so it is released first: a stopping worker leaves the registry
+ * at once, and a crash before that leaves it within its TTL.
+ */
+export function openHeartbeat(
+  { config, logger, resources }: Deps,
+  parts: { worker: Worker; stats: RunStats; models: ModelManager },
+): Heartbeat | undefined {
+  if (config.redis.url === '') return undefined
+  const { worker, stats, models } = parts
+  const status = () => ({
+    state: worker.state,
+    activeTasks: worker.activeTasks,
+    models: models.loaded().map((m) => m.identity),
+    counters: {
+      started: stats.started,
+      succeeded: stats.succeeded,
+      failed: stats.failed,
+      retries: stats.retries,
+      dead_letters: stats.deadLetters,
+      items: stats.items,
+      tokens: stats.tokens,
+    },
+  })
+  const deps = { logger, status, workerId: config.worker.id, version: packageVersion() }
+  return resources.add(Heartbeat.start(config.redis, deps))
 }
 
 export interface WorkerParts {

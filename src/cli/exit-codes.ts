@@ -18,6 +18,7 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   invalid_argument: exitCodes.usage,
   model_not_found: exitCodes.unavailable,
   model_load_failed: exitCodes.unavailable,
+  redis_unavailable: exitCodes.unavailable,
   unknown_model: exitCodes.unavailable,
   dimension_mismatch: exitCodes.dataError,
   model_mismatch: exitCodes.dataError,

@@ -11,6 +11,7 @@ import { registerSearch } from './search.ts'
 import { registerStatus } from './status.ts'
 import { registerSubmit } from './submit.ts'
 import { registerWorker } from './worker.ts'
+import { registerWorkers } from './workers.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   for (const register of [
     registerSubmit,
     registerWorker,
+    registerWorkers,
     registerIngest,
     registerSearch,
     registerStatus,

@@ -1,5 +1,5 @@
 /** The folder of vectorize's package.json, whether running from dist/ or from source. */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -11,4 +11,12 @@ export function packageRoot(): string {
     dir = parent
   }
   return dir
+}
+
+/** vectorize's own version, from its package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version?: unknown
+  }
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown'
 }

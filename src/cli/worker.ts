@@ -11,7 +11,10 @@ export function registerWorker(program: Command): void {
     .action(async (opts: { exitWhenIdle?: boolean }, command: Command) => {
       const ctx = await commandContext(command)
       try {
-        const stats = await runWorker(ctx, { untilIdle: opts.exitWhenIdle === true })
+        const stats = await runWorker(ctx, {
+          untilIdle: opts.exitWhenIdle === true,
+          heartbeat: true,
+        })
         ctx.print(statsJson(stats), () => statsText(stats))
       } finally {
         await ctx.resources.close()

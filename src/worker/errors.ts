@@ -20,6 +20,7 @@ export const errorCodes = [
   'store_unavailable',
   'source_unavailable',
   'reporter_unavailable',
+  'redis_unavailable',
   'inference_failed',
   'timeout',
   // start-up and operator errors

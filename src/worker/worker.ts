@@ -38,6 +38,8 @@ export class Worker {
   #state: WorkerState = 'starting'
   #fatal: VectorizeError | undefined
   #committing: Promise<void> = Promise.resolve()
+  /** Tasks being processed (a slot is also held while waiting for the next message). */
+  #running = 0
 
   constructor(deps: WorkerDeps, options: WorkerOptions) {
     this.#deps = deps
@@ -52,7 +54,7 @@ export class Worker {
   }
 
   get activeTasks(): number {
-    return this.#slots.used
+    return this.#running
   }
 
   /** Changes concurrency at run time (SIGHUP). */
@@ -118,10 +120,14 @@ export class Worker {
       ...this.#deps,
       ensureCollection: (spec: CollectionSpec) => this.#ensureCollection(spec),
     }
+    this.#running++
     processMessage(msg, deps, this.#work.signal)
       .then(() => this.#tracker.done(msg.partition, msg.offset))
       .catch((err: unknown) => this.#onFatal(err))
-      .finally(() => this.#slots.release())
+      .finally(() => {
+        this.#running--
+        this.#slots.release()
+      })
   }
 
   #onFatal(err: unknown): void {

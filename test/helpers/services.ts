@@ -7,13 +7,30 @@ import { repoRoot } from './models.ts'
 const run = promisify(execFile)
 const script = join(repoRoot(), 'scripts', 'services.sh')
 
-/** `scripts/services.sh COMMAND kafka`; resolves with its stderr (its log), rejects on failure. */
-export async function kafkaService(
-  command: 'up' | 'down' | 'status',
+type Command = 'up' | 'down' | 'status'
+
+/** `scripts/services.sh COMMAND SERVICE`; resolves with its output (its log), rejects on failure. */
+export async function service(
+  name: 'kafka' | 'redis',
+  command: Command,
   timeoutMs = 120_000,
 ): Promise<string> {
-  const { stdout, stderr } = await run(script, [command, 'kafka'], { timeout: timeoutMs })
+  const { stdout, stderr } = await run(script, [command, name], { timeout: timeoutMs })
   return `${stdout}${stderr}`.trim()
+}
+
+export const kafkaService = (command: Command, timeoutMs?: number) =>
+  service('kafka', command, timeoutMs)
+
+export const redisService = (command: Command, timeoutMs?: number) =>
+  service('redis', command, timeoutMs)
+
+/** True when redis-server runs and was started by scripts/services.sh (so it can restart it). */
+export function redisManaged(): Promise<boolean> {
+  return redisService('status', 10_000).then(
+    () => true,
+    () => false,
+  )
 }
 
 /** True when the broker runs and was started by scripts/services.sh (so it can restart it). */
