@@ -159,6 +159,15 @@ export class CrashGuard {
   }
 
   /**
+   * The marker to leave when this worker hands a partition back cleanly (revoked, or closing)
+   * without getting past its marker: its own start did not die, so it is taken back.
+   */
+  handBack(partition: number): Marker | undefined {
+    const marker = this.#partitions.get(partition)?.marker
+    return marker && marker.starts > 0 ? { at: marker.at, starts: marker.starts - 1 } : undefined
+  }
+
+  /**
    * The marker a progress commit to `offset` carries: while messages from `offset` on are already
    * handed out, a death now is charged once to `offset`, the oldest of them; else none.
    */

@@ -70,6 +70,7 @@ export class KafkaSource implements TaskSource {
   #commits: Promise<void> = Promise.resolve()
   #closed: Promise<void> | undefined
   readonly #guard: CrashGuard
+  readonly #markerStore: MarkerStore
   readonly #admissions: Admissions
 
   static async create(config: KafkaSourceConfig, deps: KafkaDeps): Promise<KafkaSource> {
@@ -97,7 +98,8 @@ export class KafkaSource implements TaskSource {
       maxMessages: config.maxBufferedMessages ?? 1024,
       maxBytes: config.maxBufferedBytes ?? 64 * 1024 * 1024,
     })
-    this.#guard = new CrashGuard(this.#markers(), {
+    this.#markerStore = this.#markers()
+    this.#guard = new CrashGuard(this.#markerStore, {
       window: config.carefulWindow ?? 64,
       windowMs: config.carefulWindowMs ?? 120_000,
       logger,
@@ -232,6 +234,23 @@ export class KafkaSource implements TaskSource {
     void this.#admissions.pump() // a held partition may be settled now
   }
 
+  /**
+   * Takes this worker's own start back from the markers of partitions it leaves cleanly, where it
+   * never got past them: a clean stop is not a death. Best effort: a marker left behind only
+   * makes the next owner careful for a while.
+   */
+  async #handBack(partitions: readonly number[]): Promise<void> {
+    const writes = partitions.flatMap((p) => {
+      const marker = this.#guard.handBack(p)
+      return marker && marker.at === this.#committed.get(p)
+        ? [this.#markerStore.write(p, marker)]
+        : []
+    })
+    const results = await Promise.allSettled(writes)
+    const failed = results.filter((r) => r.status === 'rejected').length
+    if (failed > 0) this.#logger.warn({ failed }, 'could not take back crash-guard markers')
+  }
+
   /** The crash guard's markers live in the commit metadata of the group's offsets. */
   #markers(): MarkerStore {
     const topic = this.#topic
@@ -261,6 +280,7 @@ export class KafkaSource implements TaskSource {
   }
 
   async #shutdown(): Promise<void> {
+    if (this.#owned.size > 0) await this.#handBack([...this.#owned.keys()])
     this.#closing.abort()
     this.#events = undefined // the worker already committed what it will; leave the group at once
     await this.#admin?.disconnect().catch(() => undefined)
@@ -362,6 +382,7 @@ export class KafkaSource implements TaskSource {
     this.#logger.info({ partitions, dropped }, 'partitions revoked')
     try {
       await this.#events?.revoked(partitions)
+      if (!this.#closing.signal.aborted) await this.#handBack(partitions)
     } catch (err) {
       this.#logger.warn({ err: (err as Error).message }, 'revocation handler failed')
     } finally {

@@ -110,6 +110,19 @@ describe('CrashGuard', () => {
     assert.deepEqual(store.stored.get(0), { at: 7, starts: 1 })
   })
 
+  it('CrashGuard should take its own start back when it hands a partition back cleanly', async () => {
+    const store = new Metadata()
+    await admit(guard(store), 0, 40) // died
+    const next = guard(store)
+    assert.equal(await admit(next, 0, 40), 1)
+    assert.deepEqual(next.handBack(0), { at: 40, starts: 1 }, 'the earlier death stays counted')
+    assert.equal(next.handBack(1), undefined, 'nothing to take back where nothing started')
+    next.progressed(0, 45, next.progressMarker(45, true))
+    assert.deepEqual(next.handBack(0), { at: 45, starts: 0 })
+    next.progressed(0, 50, next.progressMarker(50, false))
+    assert.equal(next.handBack(0), undefined, 'nothing was running at the last commit')
+  })
+
   it('parseMarker should read back what formatMarker wrote and ignore foreign metadata', () => {
     const marker = { at: 123_456_789_012, starts: 2 }
     assert.deepEqual(parseMarker(formatMarker(marker)), marker)
