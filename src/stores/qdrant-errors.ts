@@ -71,10 +71,14 @@ export function translateQdrantError(
     if (retriableStatus(status) || status === 401 || status === 403) {
       return unavailable(`Qdrant answered ${status}: ${message}`, { status })
     }
-    return new VectorizeError('store_rejected', `${action}: Qdrant refused (${status}): ${message}`, {
-      cause: err,
-      details: { status },
-    })
+    return new VectorizeError(
+      'store_rejected',
+      `${action}: Qdrant refused (${status}): ${message}`,
+      {
+        cause: err,
+        details: { status },
+      },
+    )
   }
   if (name === 'QdrantClientResourceExhaustedError') return unavailable('rate limited by Qdrant')
   if (name === 'QdrantClientUnexpectedResponseError') {

@@ -105,7 +105,10 @@ export class QdrantStore implements VectorStore {
         ).then(
           () => true,
           // 409: another worker created it meanwhile; it is compared below like any other.
-          (err: unknown) => (status(err) === 409 ? false : Promise.reject(err)),
+          (err: unknown) => {
+            if (status(err) === 409) return false
+            throw err
+          },
         )
         if (created) this.#logger.info({ collection: spec.name, ...spec }, 'collection created')
         info = await this.#describe(spec.name, signal)
@@ -133,7 +136,9 @@ export class QdrantStore implements VectorStore {
     const { batch_size, max_batch_bytes } = this.#config
     const batches = cutBatches(points, batch_size, max_batch_bytes)
     const results = await Promise.all(batches.map((b) => this.#send(collection, b, signal))).catch(
-      (err: unknown) => Promise.reject(this.#forget(collection, 'upsert', err)),
+      (err: unknown) => {
+        throw this.#forget(collection, 'upsert', err)
+      },
     )
     const all = [...failed, ...results.flat()].sort((a, b) => a.index - b.index)
     return { failed: all.map((f) => ({ ...f, id: String(records[f.index]?.id) })) }
@@ -206,7 +211,9 @@ export class QdrantStore implements VectorStore {
         },
         init,
       ),
-    ).catch((err: unknown) => Promise.reject(this.#forget(collection, 'search', err)))
+    ).catch((err: unknown) => {
+      throw this.#forget(collection, 'search', err)
+    })
     return result.points.map((p) => toHit(p, spec)).sort((a, b) => b.score - a.score)
   }
 
@@ -229,7 +236,10 @@ export class QdrantStore implements VectorStore {
       try {
         spec = specOf(name, info)
       } catch (err) {
-        this.#logger.debug({ collection: name, err }, 'skipping a collection vectorize did not make')
+        this.#logger.debug(
+          { collection: name, err },
+          'skipping a collection vectorize did not make',
+        )
         continue
       }
       infos.push({ ...spec, count: await this.#count(name, undefined, signal) })
@@ -301,7 +311,9 @@ export class QdrantStore implements VectorStore {
         { collection_name: collection, exact: true, ...(filter === undefined ? {} : { filter }) },
         init,
       ),
-    ).catch((err: unknown) => Promise.reject(this.#forget(collection, 'count', err)))
+    ).catch((err: unknown) => {
+      throw this.#forget(collection, 'count', err)
+    })
     return result.count
   }
 
@@ -329,8 +341,8 @@ export class QdrantStore implements VectorStore {
   }
 
   /** A 404 means the collection was dropped behind our back: forget its cached spec. */
-  #forget(name: string, action: string, err: unknown): unknown {
-    if (status(err) !== 404) return err
+  #forget(name: string, action: string, err: unknown): Error {
+    if (status(err) !== 404) return err instanceof Error ? err : new Error(String(err))
     this.#specs.delete(name)
     return this.#missing(action, name)
   }

@@ -144,7 +144,8 @@ export class QdrantOpenApi {
       else errors.push(...this.#check(param.schema, coerce(query.get(name) ?? ''), `query ${name}`))
     }
     const schema = route.operation.requestBody?.content?.['application/json']?.schema
-    if (schema !== undefined && body !== undefined) errors.push(...this.#check(schema, body, 'body'))
+    if (schema !== undefined && body !== undefined)
+      errors.push(...this.#check(schema, body, 'body'))
     if (schema === undefined && body !== undefined) errors.push('this operation takes no body')
     return errors
   }
@@ -162,12 +163,17 @@ export class QdrantOpenApi {
   #check(schema: Json, value: unknown, where: string): string[] {
     let validate = this.#compiled.get(schema)
     if (validate === undefined) {
-      const local = JSON.stringify(convert(schema)).replaceAll('"#/components', '"qdrant#/components')
+      const local = JSON.stringify(convert(schema)).replaceAll(
+        '"#/components',
+        '"qdrant#/components',
+      )
       validate = this.#ajv.compile(JSON.parse(local) as Json)
       this.#compiled.set(schema, validate)
     }
     if (validate(value)) return []
-    return (validate.errors ?? []).map((e) => `${where}${e.instancePath} ${e.message ?? 'invalid'}`)
+    return (validate.errors ?? []).map(
+      (e) => `${where}${e.instancePath} ${e.message ?? 'invalid'} ${JSON.stringify(e.params)}`,
+    )
   }
 }
 

@@ -30,10 +30,7 @@ interface Collection {
 const notFound = (name: string) =>
   new QdrantError(404, `Not found: Collection \`${name}\` doesn't exist!`)
 const wrongDim = (expected: number, got: number) =>
-  new QdrantError(
-    400,
-    `Wrong input: Vector dimension error: expected dim: ${expected}, got ${got}`,
-  )
+  new QdrantError(400, `Wrong input: Vector dimension error: expected dim: ${expected}, got ${got}`)
 
 function normalise(v: number[]): number[] {
   const norm = Math.hypot(...v)
@@ -108,7 +105,10 @@ export class QdrantEngine {
 
   createIndex(name: string, body: Json): Json {
     const c = this.#get(name)
-    c.indexes.set(String(body.field_name), String(body.field_schema ?? 'keyword'))
+    c.indexes.set(
+      String(body.field_name),
+      typeof body.field_schema === 'string' ? body.field_schema : 'keyword',
+    )
     return this.#done()
   }
 

@@ -21,12 +21,12 @@ export function valuesAt(payload: unknown, key: string): unknown[] {
   let values: unknown[] = [payload]
   for (const part of key.split('.')) {
     const name = part.replace(/\[\]$/, '')
-    values = values.flatMap((v) => (Array.isArray(v) ? v : [v]))
+    values = values.flatMap((v): unknown[] => (Array.isArray(v) ? v : [v]))
     values = values.flatMap((v) =>
       typeof v === 'object' && v !== null && Object.hasOwn(v, name) ? [(v as Json)[name]] : [],
     )
   }
-  return values.flatMap((v) => (Array.isArray(v) ? v : [v]))
+  return values.flatMap((v): unknown[] => (Array.isArray(v) ? v : [v]))
 }
 
 const bounds = {

@@ -118,7 +118,11 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
       return // never answered; close() drops the connection
     }
     if (failures !== undefined && failures.times-- > 0) {
-      return send(res, failures.status, error(`Service internal error: injected ${failures.status}`))
+      return send(
+        res,
+        failures.status,
+        error(`Service internal error: injected ${failures.status}`),
+      )
     }
     if (route === undefined) {
       violations.push(`${method} ${url.pathname} is not in the API`)

@@ -44,7 +44,9 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
     )
     assert.match(failed[0]!.reason, /larger than allowed/, 'the reason is the server’s')
     assert.equal(await store.count(s.name, opts), 4)
-    const found = ids(await store.search(s.name, { vector: new Float32Array([1, 1, 0, 0]), k: 9 }, opts))
+    const found = ids(
+      await store.search(s.name, { vector: new Float32Array([1, 1, 0, 0]), k: 9 }, opts),
+    )
     assert.deepEqual(found.sort(), ['a', 'b', 'c', 'd'])
     const upserts = standIn.requests.filter((r) => r.template.endsWith('/points'))
     assert.ok(upserts.length > 2, `the refused request was split (${upserts.length} requests)`)
@@ -94,7 +96,10 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
     })
     assert.equal(res.status, 200)
     await rejectsWith(store.ensureCollection(spec({ name }), opts), 'store_rejected', name)
-    assert.equal((await store.collections(opts)).find((c) => c.name === name), undefined)
+    assert.equal(
+      (await store.collections(opts)).find((c) => c.name === name),
+      undefined,
+    )
   })
 })
 
