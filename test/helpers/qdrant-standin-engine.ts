@@ -44,7 +44,26 @@ function canonical(id: unknown): string | number {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-export class QdrantEngine {
+export const engineOps = [
+  'names',
+  'exists',
+  'create',
+  'info',
+  'createIndex',
+  'upsert',
+  'delete',
+  'count',
+  'query',
+] as const
+export type EngineOp = (typeof engineOps)[number]
+
+/** What the stand-in's HTTP side needs from an engine: this one, or Qdrant Edge's. */
+export interface StandInEngine {
+  call(op: EngineOp, name: string, body: Json): Promise<unknown>
+  close(): Promise<void>
+}
+
+export class QdrantEngine implements StandInEngine {
   readonly #collections = new Map<string, Collection>()
   #operation = 0
 
@@ -52,6 +71,32 @@ export class QdrantEngine {
     const c = this.#collections.get(name)
     if (c === undefined) throw notFound(name)
     return c
+  }
+
+  /** One operation by name (the interface every stand-in engine offers). */
+  call(op: EngineOp, name: string, body: Json): Promise<unknown> {
+    try {
+      return Promise.resolve(this.#ops[op](name, body))
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  close(): Promise<void> {
+    this.#collections.clear()
+    return Promise.resolve()
+  }
+
+  readonly #ops: Record<EngineOp, (name: string, body: Json) => unknown> = {
+    names: () => ({ collections: this.names() }),
+    exists: (name) => ({ exists: this.exists(name) }),
+    create: (name, body) => this.create(name, body),
+    info: (name) => this.info(name),
+    createIndex: (name, body) => this.createIndex(name, body),
+    upsert: (name, body) => this.upsert(name, body),
+    delete: (name, body) => this.delete(name, body),
+    count: (name, body) => this.count(name, body),
+    query: (name, body) => this.query(name, body),
   }
 
   names(): { name: string }[] {
@@ -113,7 +158,7 @@ export class QdrantEngine {
   }
 
   /** Checks the whole request first: Qdrant rejects it entirely for one bad point. */
-  upsert(name: string, body: Json): () => Json {
+  upsert(name: string, body: Json): Json {
     const c = this.#get(name)
     if (!Array.isArray(body.points)) throw new Unsupported('upsert in batch (columnar) form')
     const points = body.points as { id: unknown; vector: unknown; payload?: Json | null }[]
@@ -121,30 +166,26 @@ export class QdrantEngine {
       if (!Array.isArray(p.vector)) throw new Unsupported('named or multi vectors')
       if (p.vector.length !== c.size) throw wrongDim(c.size, p.vector.length)
     }
-    return () => {
-      for (const p of points) {
-        const vector = p.vector as number[]
-        const id = canonical(p.id)
-        c.points.set(String(id), {
-          id,
-          vector: c.distance === 'Cosine' ? normalise(vector) : vector,
-          payload: p.payload ?? {},
-          version: ++this.#operation,
-        })
-      }
-      return this.#done()
+    for (const p of points) {
+      const vector = p.vector as number[]
+      const id = canonical(p.id)
+      c.points.set(String(id), {
+        id,
+        vector: c.distance === 'Cosine' ? normalise(vector) : vector,
+        payload: p.payload ?? {},
+        version: ++this.#operation,
+      })
     }
+    return this.#done()
   }
 
-  delete(name: string, body: Json): () => Json {
+  delete(name: string, body: Json): Json {
     const c = this.#get(name)
     const ids = Array.isArray(body.points) ? new Set(body.points.map((id) => canonical(id))) : null
-    return () => {
-      for (const [key, p] of c.points) {
-        if (ids !== null ? ids.has(p.id) : holds(body.filter as Json, p)) c.points.delete(key)
-      }
-      return this.#done()
+    for (const [key, p] of c.points) {
+      if (ids !== null ? ids.has(p.id) : holds(body.filter as Json, p)) c.points.delete(key)
     }
+    return this.#done()
   }
 
   count(name: string, body: Json): Json {

@@ -11,7 +11,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { QdrantEngine, QdrantError } from './qdrant-standin-engine.ts'
+import {
+  QdrantEngine,
+  QdrantError,
+  type EngineOp,
+  type StandInEngine,
+} from './qdrant-standin-engine.ts'
 import { Unsupported } from './qdrant-standin-filter.ts'
 import { QdrantOpenApi, type Route } from './qdrant-openapi.ts'
 
@@ -21,6 +26,8 @@ export interface StandInOptions {
   /** Path of the OpenAPI description (see qdrant-openapi.ts). */
   readonly openApi: string
   readonly maxRequestBytes?: number
+  /** The state behind the API: the in-memory engine unless given (e.g. Qdrant Edge's). */
+  readonly engine?: StandInEngine
 }
 
 export interface RequestLog {
@@ -64,43 +71,38 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 const ok = (result: unknown): Json => ({ result, status: 'ok', time: 0.0001 })
 const error = (message: string): Json => ({ status: { error: message }, time: 0 })
 
+const operations: Record<string, EngineOp> = {
+  'GET /collections': 'names',
+  'GET /collections/{collection_name}': 'info',
+  'GET /collections/{collection_name}/exists': 'exists',
+  'PUT /collections/{collection_name}': 'create',
+  'PUT /collections/{collection_name}/index': 'createIndex',
+  'PUT /collections/{collection_name}/points': 'upsert',
+  'POST /collections/{collection_name}/points/delete': 'delete',
+  'POST /collections/{collection_name}/points/count': 'count',
+  'POST /collections/{collection_name}/points/query': 'query',
+}
+const writes = new Set<EngineOp>(['upsert', 'delete'])
+
 /** Runs an operation; `wait` decides whether a write is applied before answering. */
-function serve(engine: QdrantEngine, route: Route, body: Json, wait: boolean): unknown {
+async function serve(engine: StandInEngine, route: Route, body: Json, wait: boolean) {
+  const key = `${route.method} ${route.template}`
+  if (key === 'GET /')
+    return { title: 'qdrant - vector search engine (stand-in)', version: '1.18.0' }
+  const op = operations[key]
+  if (op === undefined) throw new Unsupported(key)
   const name = route.params.collection_name ?? ''
-  const write = (apply: () => Json) => {
-    if (wait) return apply()
-    setTimeout(apply, APPLY_DELAY_MS)
-    return { operation_id: null, status: 'acknowledged' }
+  if (writes.has(op) && !wait) {
+    // Qdrant acknowledges first and applies later; an error then is only logged.
+    setTimeout(() => void engine.call(op, name, body).catch(() => undefined), APPLY_DELAY_MS)
+    return ok({ operation_id: null, status: 'acknowledged' })
   }
-  switch (`${route.method} ${route.template}`) {
-    case 'GET /':
-      return { title: 'qdrant - vector search engine (stand-in)', version: '1.18.0' }
-    case 'GET /collections':
-      return ok({ collections: engine.names() })
-    case 'GET /collections/{collection_name}':
-      return ok(engine.info(name))
-    case 'GET /collections/{collection_name}/exists':
-      return ok({ exists: engine.exists(name) })
-    case 'PUT /collections/{collection_name}':
-      return ok(engine.create(name, body))
-    case 'PUT /collections/{collection_name}/index':
-      return ok(engine.createIndex(name, body))
-    case 'PUT /collections/{collection_name}/points':
-      return ok(write(engine.upsert(name, body)))
-    case 'POST /collections/{collection_name}/points/delete':
-      return ok(write(engine.delete(name, body)))
-    case 'POST /collections/{collection_name}/points/count':
-      return ok(engine.count(name, body))
-    case 'POST /collections/{collection_name}/points/query':
-      return ok(engine.query(name, body))
-    default:
-      throw new Unsupported(`${route.method} ${route.template}`)
-  }
+  return ok(await engine.call(op, name, body))
 }
 
 export async function startQdrantStandIn(options: StandInOptions): Promise<QdrantStandIn> {
   const api = QdrantOpenApi.load(options.openApi)
-  const engine = new QdrantEngine()
+  const engine = options.engine ?? new QdrantEngine()
   const limit = options.maxRequestBytes ?? DEFAULT_LIMIT
   const violations: string[] = []
   const requests: RequestLog[] = []
@@ -146,10 +148,11 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
     let status = 200
     let answer: unknown
     try {
-      answer = serve(engine, route, body ?? {}, url.searchParams.get('wait') === 'true')
+      answer = await serve(engine, route, body ?? {}, url.searchParams.get('wait') === 'true')
     } catch (err) {
       if (err instanceof Unsupported) violations.push(`stand-in lacks ${err.message}`)
       status = err instanceof QdrantError ? err.status : 501
+      if (status === 501 && !(err instanceof Unsupported)) violations.push(String(err))
       answer = error(err instanceof Error ? err.message : String(err))
     }
     const wrong = api.checkResponse(route, status, answer)
@@ -179,9 +182,10 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
     stallNext() {
       stall = true
     },
-    close() {
+    async close() {
       server.closeAllConnections()
-      return new Promise((resolve) => server.close(() => resolve()))
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await engine.close()
     },
   }
 }

@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/observability/logger.ts'
 import { QdrantStore, type QdrantConfig } from '../../src/stores/qdrant.ts'
 import { openApiPath, OPENAPI_FILE } from '../helpers/qdrant-openapi.ts'
 import { startQdrantStandIn, type QdrantStandIn } from '../helpers/qdrant-standin.ts'
+import { EdgeEngine } from '../helpers/qdrant-standin-edge.ts'
 import type { StoreHandle } from './contract-helpers.ts'
 
 export const openApi = openApiPath()
@@ -29,13 +30,18 @@ export function openStore(url: string, overrides: Partial<QdrantConfig> = {}) {
   return QdrantStore.create(qdrantConfig(url, overrides), { logger: silentLogger })
 }
 
-/** A stand-in and a store on it; cleanup closes both and asserts the API was respected. */
+/**
+ * A stand-in and a store on it; cleanup closes both and asserts the API was respected. With
+ * `python`, the stand-in's engine is Qdrant Edge (qdrant-standin-edge.ts).
+ */
 export async function standInHandle(
   overrides: Partial<QdrantConfig> = {},
   maxRequestBytes?: number,
+  python?: string,
 ): Promise<StoreHandle & { standIn: QdrantStandIn }> {
   if (openApi === undefined) throw new Error(String(noOpenApi))
-  const standIn = await startQdrantStandIn({ openApi, maxRequestBytes })
+  const engine = python === undefined ? undefined : new EdgeEngine(python)
+  const standIn = await startQdrantStandIn({ openApi, maxRequestBytes, engine })
   const store = await openStore(standIn.url, overrides)
   return {
     store,

@@ -12,12 +12,22 @@ import { loadConfig } from '../../src/config/load.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { storeContract } from './contract.ts'
 import { ids, opts, record, rejectsWith, spec } from './contract-helpers.ts'
+import { edgePython } from '../helpers/qdrant-standin-edge.ts'
 import { noOpenApi, openStore, standInFor, standInHandle } from './qdrant-helpers.ts'
 
 if (noOpenApi === false) {
   storeContract('qdrant (stand-in)', () => standInHandle())
 } else {
   describe('qdrant (stand-in) store contract', { skip: noOpenApi }, () => {})
+}
+
+// The same stand-in with Qdrant's own engine (Qdrant Edge) behind it instead of the in-memory one.
+const edge = edgePython()
+if (noOpenApi === false && 'python' in edge) {
+  storeContract('qdrant (stand-in on Qdrant Edge)', () => standInHandle({}, undefined, edge.python))
+} else {
+  const skip = noOpenApi === false && 'skip' in edge ? edge.skip : noOpenApi
+  describe('qdrant (stand-in on Qdrant Edge) store contract', { skip }, () => {})
 }
 
 const realUrl = process.env.QDRANT_URL
@@ -103,7 +113,7 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
   })
 })
 
-describe('QdrantStore errors', { skip: noOpenApi }, () => {
+describe('QdrantStore errors without a server', () => {
   it('QdrantStore should call a closed loopback port store_unavailable and retriable', async () => {
     const { createServer } = await import('node:net')
     const server = createServer()
@@ -116,7 +126,9 @@ describe('QdrantStore errors', { skip: noOpenApi }, () => {
       assert.equal(err.retriable, true)
     }
   })
+})
 
+describe('QdrantStore errors', { skip: noOpenApi }, () => {
   it('QdrantStore should retry 5xx and 429 answers and not 400 ones', async (t) => {
     const { store, standIn } = await standInFor(t)
     const s = spec()
