@@ -98,22 +98,7 @@ export class QdrantStore implements VectorStore {
     this.#guard(signal)
     checkSpec(spec)
     await this.#creating.run(spec.name, async () => {
-      let info = await this.#describe(spec.name, signal)
-      if (info === undefined) {
-        const created = await this.#call(`create collection ${spec.name}`, signal, (init) =>
-          this.#api.createCollection({ collection_name: spec.name, ...createBody(spec) }, init),
-        ).then(
-          () => true,
-          // 409: another worker created it meanwhile; it is compared below like any other.
-          (err: unknown) => {
-            if (status(err) === 409) return false
-            throw err
-          },
-        )
-        if (created) this.#logger.info({ collection: spec.name, ...spec }, 'collection created')
-        info = await this.#describe(spec.name, signal)
-        if (info === undefined) throw this.#missing('ensureCollection', spec.name)
-      }
+      const info = (await this.#describe(spec.name, signal)) ?? (await this.#create(spec, signal))
       compareSpecs(specOf(spec.name, info), spec)
       for (const index of missingIndexes(info)) {
         await this.#call(`index ${index.field_name} of ${spec.name}`, signal, (init) =>
@@ -121,6 +106,25 @@ export class QdrantStore implements VectorStore {
         )
       }
     })
+  }
+
+  /**
+   * Creates the collection; when that fails because another worker created it meanwhile (409 on
+   * current servers), the collection that exists is returned, to be compared like any other.
+   */
+  async #create(spec: CollectionSpec, signal: AbortSignal): Promise<CollectionInfoLike> {
+    try {
+      await this.#call(`create collection ${spec.name}`, signal, (init) =>
+        this.#api.createCollection({ collection_name: spec.name, ...createBody(spec) }, init),
+      )
+      this.#logger.info({ collection: spec.name, ...spec }, 'collection created')
+    } catch (err) {
+      const raced = !(err instanceof VectorizeError) || err.retriable ? undefined : status(err)
+      if (raced === undefined || (await this.#describe(spec.name, signal)) === undefined) throw err
+    }
+    const info = await this.#describe(spec.name, signal)
+    if (info === undefined) throw this.#missing('ensureCollection', spec.name)
+    return info
   }
 
   async upsert(

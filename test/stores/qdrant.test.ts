@@ -96,6 +96,25 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
     await rejectsWith(other.ensureCollection({ ...s, model: 'org/m@fp32' }, opts), 'model_mismatch')
   })
 
+  it('QdrantStore should settle a lost creation race by comparing with the winner', async (t) => {
+    const { store, standIn } = await standInFor(t)
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    // Another worker saw no collection (404) and created it after: its create gets 409.
+    const other = await openStore(standIn.url)
+    t.after(() => other.close())
+    standIn.failNext(404)
+    await other.ensureCollection(s, opts)
+    standIn.failNext(404)
+    await rejectsWith(other.ensureCollection({ ...s, model: 'other@fp32' }, opts), 'model_mismatch')
+    const creates = standIn.requests.filter((r) => r.method === 'PUT' && r.template.endsWith('}'))
+    assert.equal(creates.length, 3, 'the later two creations were refused, not applied')
+    assert.deepEqual(
+      (await other.collections(opts)).filter((c) => c.name === s.name),
+      [{ ...s, count: 0 }],
+    )
+  })
+
   it('QdrantStore should refuse a collection that vectorize did not create', async (t) => {
     const { store, standIn } = await standInFor(t)
     const name = spec().name
