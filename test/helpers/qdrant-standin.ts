@@ -26,6 +26,8 @@ export interface StandInOptions {
   /** Path of the OpenAPI description (see qdrant-openapi.ts). */
   readonly openApi: string
   readonly maxRequestBytes?: number
+  /** Upserts are answered this much later, so requests a client overlaps do overlap here. */
+  readonly upsertDelayMs?: number
   /** The state behind the API: the in-memory engine unless given (e.g. Qdrant Edge's). */
   readonly engine?: StandInEngine
 }
@@ -42,6 +44,8 @@ export interface QdrantStandIn {
   /** Requests or answers that broke the API description, or used what the stand-in lacks. */
   readonly violations: string[]
   readonly requests: RequestLog[]
+  /** The most upsert requests that were being served at once. */
+  readonly maxInFlight: number
   /** The next `times` requests are answered `status` with a Qdrant-shaped error body. */
   failNext(status: number, times?: number): void
   /** The next request is never answered (until close): for client timeouts. */
@@ -108,6 +112,8 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
   const requests: RequestLog[] = []
   let failures: { status: number; times: number } | undefined
   let stall = false
+  let inFlight = 0
+  let maxInFlight = 0
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -164,10 +170,16 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      violations.push(`stand-in crashed: ${String(err)}`)
-      if (!res.headersSent) send(res, 500, error(String(err)))
-    })
+    const upsert = req.method === 'PUT' && /\/points(\?|$)/.test(req.url ?? '')
+    if (upsert) maxInFlight = Math.max(maxInFlight, ++inFlight)
+    const delay = upsert ? (options.upsertDelayMs ?? 0) : 0
+    new Promise((resolve) => setTimeout(resolve, delay))
+      .then(() => handle(req, res))
+      .catch((err: unknown) => {
+        violations.push(`stand-in crashed: ${String(err)}`)
+        if (!res.headersSent) send(res, 500, error(String(err)))
+      })
+      .finally(() => (upsert ? inFlight-- : undefined))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -176,6 +188,9 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
     apiVersion: api.version,
     violations,
     requests,
+    get maxInFlight() {
+      return maxInFlight
+    },
     failNext(status, times = 1) {
       failures = { status, times }
     },

@@ -4,7 +4,11 @@ import type { TestContext } from 'node:test'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { QdrantStore, type QdrantConfig } from '../../src/stores/qdrant.ts'
 import { openApiPath, OPENAPI_FILE } from '../helpers/qdrant-openapi.ts'
-import { startQdrantStandIn, type QdrantStandIn } from '../helpers/qdrant-standin.ts'
+import {
+  startQdrantStandIn,
+  type QdrantStandIn,
+  type StandInOptions,
+} from '../helpers/qdrant-standin.ts'
 import { EdgeEngine } from '../helpers/qdrant-standin-edge.ts'
 import type { StoreHandle } from './contract-helpers.ts'
 
@@ -36,12 +40,12 @@ export function openStore(url: string, overrides: Partial<QdrantConfig> = {}) {
  */
 export async function standInHandle(
   overrides: Partial<QdrantConfig> = {},
-  maxRequestBytes?: number,
+  standInOptions: Omit<StandInOptions, 'openApi' | 'engine'> = {},
   python?: string,
 ): Promise<StoreHandle & { standIn: QdrantStandIn }> {
   if (openApi === undefined) throw new Error(String(noOpenApi))
   const engine = python === undefined ? undefined : new EdgeEngine(python)
-  const standIn = await startQdrantStandIn({ openApi, maxRequestBytes, engine })
+  const standIn = await startQdrantStandIn({ openApi, ...standInOptions, engine })
   const store = await openStore(standIn.url, overrides)
   return {
     store,
@@ -58,9 +62,9 @@ export async function standInHandle(
 export async function standInFor(
   t: TestContext,
   overrides: Partial<QdrantConfig> = {},
-  maxRequestBytes?: number,
+  standInOptions: Omit<StandInOptions, 'openApi' | 'engine'> = {},
 ) {
-  const handle = await standInHandle(overrides, maxRequestBytes)
+  const handle = await standInHandle(overrides, standInOptions)
   t.after(() => handle.cleanup())
   return handle
 }

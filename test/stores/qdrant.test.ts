@@ -24,7 +24,7 @@ if (noOpenApi === false) {
 // The same stand-in with Qdrant's own engine (Qdrant Edge) behind it instead of the in-memory one.
 const edge = edgePython()
 if (noOpenApi === false && 'python' in edge) {
-  storeContract('qdrant (stand-in on Qdrant Edge)', () => standInHandle({}, undefined, edge.python))
+  storeContract('qdrant (stand-in on Qdrant Edge)', () => standInHandle({}, {}, edge.python))
 } else {
   const skip = noOpenApi === false && 'skip' in edge ? edge.skip : noOpenApi
   describe('qdrant (stand-in on Qdrant Edge) store contract', { skip }, () => {})
@@ -41,7 +41,7 @@ if (realUrl !== undefined && realUrl !== '') {
 describe('QdrantStore', { skip: noOpenApi }, () => {
   it('QdrantStore should report a point the server refuses and write the others', async (t) => {
     // The server takes 64 KiB per request; the store would send all five in one request.
-    const { store, standIn } = await standInFor(t, {}, 64 * 1024)
+    const { store, standIn } = await standInFor(t, {}, { maxRequestBytes: 64 * 1024 })
     const s = spec()
     await store.ensureCollection(s, opts)
     const batch = ['a', 'b', 'big', 'c', 'd'].map((id, i) =>
@@ -80,6 +80,21 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
     const sent = standIn.requests.slice(before).filter((r) => r.template.endsWith('/points'))
     assert.ok(sent.length >= 6, `~80 KB cut into requests (${sent.length})`)
     for (const r of sent) assert.ok(r.bytes <= maxBytes, `a request of ${r.bytes} bytes`)
+    assert.equal(await store.count(s.name, opts), 60)
+  })
+
+  it('QdrantStore should have at most `concurrency` write requests in flight', async (t) => {
+    const { store, standIn } = await standInFor(
+      t,
+      { batch_size: 5, concurrency: 2 },
+      { upsertDelayMs: 20 },
+    )
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    const batch = Array.from({ length: 60 }, (_, i) => record(`c${i}`, [1, i, 0, 0]))
+    await Promise.all([store.upsert(s.name, batch, opts), store.upsert(s.name, batch, opts)])
+    assert.equal(standIn.requests.filter((r) => r.template.endsWith('/points')).length, 24)
+    assert.ok(standIn.maxInFlight <= 2, `${standIn.maxInFlight} upsert requests at once`)
     assert.equal(await store.count(s.name, opts), 60)
   })
 
@@ -152,7 +167,8 @@ describe('QdrantStore errors', { skip: noOpenApi }, () => {
     const { store, standIn } = await standInFor(t)
     const s = spec()
     await store.ensureCollection(s, opts)
-    for (const status of [500, 503, 429]) {
+    // 401/403 too: a wrong API key is an operator's fix, not a reason to dead-letter every task.
+    for (const status of [500, 503, 429, 401, 403]) {
       standIn.failNext(status)
       const err = await rejectsWith(store.count(s.name, opts), 'store_unavailable', String(status))
       assert.equal(err.retriable, true)
