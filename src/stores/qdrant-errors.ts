@@ -89,3 +89,19 @@ export function translateQdrantError(
   const message = err instanceof Error ? err.message : String(err)
   return new VectorizeError('internal', `${action}: ${message}`, { cause: err })
 }
+
+/** The HTTP status behind a translated error, if it came from one. */
+export function status(err: unknown): number | undefined {
+  if (!(err instanceof VectorizeError)) return undefined
+  const value = err.details.status
+  return typeof value === 'number' ? value : undefined
+}
+
+/**
+ * Qdrant refused the points themselves (400 bad input, 413/422 too large or invalid): splitting
+ * the batch isolates them. A 404 (collection gone) or any retriable error concerns every point.
+ */
+export function refusedPoints(err: unknown): boolean {
+  const code = status(err)
+  return code === 400 || code === 413 || code === 422
+}

@@ -8,9 +8,8 @@
  * so points are checked before sending and a rejected request is split in halves until the
  * rejected point(s) stand alone: those are reported in `failed`, the others are written.
  * Collections and identity: qdrant-collections.ts; points and batches: qdrant-points.ts; filters:
- * qdrant-filter.ts; errors: qdrant-errors.ts.
+ * qdrant-filter.ts; requests and errors: qdrant-http.ts, qdrant-errors.ts.
  */
-import { QdrantClient } from '@qdrant/js-client-rest'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
@@ -22,7 +21,8 @@ import {
   specOf,
   type CollectionInfoLike,
 } from './qdrant-collections.ts'
-import { translateQdrantError } from './qdrant-errors.ts'
+import { refusedPoints, status } from './qdrant-errors.ts'
+import { QdrantHttp, type Api } from './qdrant-http.ts'
 import { documentTail, toQdrantFilter, type QdrantFilter } from './qdrant-filter.ts'
 import { Limiter } from './qdrant-limiter.ts'
 import { cutBatches, preparePoints, toHit, type Prepared } from './qdrant-points.ts'
@@ -50,11 +50,9 @@ export interface QdrantDeps {
   readonly logger: Logger
 }
 
-type Api = ReturnType<QdrantClient['api']>
-type Init = { signal: AbortSignal }
-
 export class QdrantStore implements VectorStore {
   readonly kind = 'qdrant'
+  readonly #http: QdrantHttp
   readonly #api: Api
   readonly #config: QdrantConfig
   readonly #logger: Logger
@@ -63,8 +61,9 @@ export class QdrantStore implements VectorStore {
   readonly #writes: Limiter
   #closed = false
 
-  private constructor(api: Api, config: QdrantConfig, logger: Logger) {
-    this.#api = api
+  private constructor(config: QdrantConfig, logger: Logger) {
+    this.#http = QdrantHttp.connect(config, (signal) => this.#guard(signal))
+    this.#api = this.#http.api
     this.#config = config
     this.#logger = logger
     this.#writes = new Limiter(config.concurrency)
@@ -73,25 +72,11 @@ export class QdrantStore implements VectorStore {
   /** Connects lazily: the first request reaches the server (`health` checks it up front). */
   static create(config: QdrantConfig, deps: QdrantDeps): Promise<QdrantStore> {
     const logger = deps.logger.child({ store: 'qdrant' })
-    let client: QdrantClient
-    try {
-      client = new QdrantClient({
-        url: config.url,
-        // The version probe would only print to the console; requests carry their own timeouts
-        // (`#call`), so the client's timeout, which would replace the caller's signal, is off.
-        checkCompatibility: false,
-        timeout: Number.POSITIVE_INFINITY,
-        headers: config.api_key === '' ? {} : { 'api-key': config.api_key },
-      })
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err)
-      throw new VectorizeError('config_invalid', `vector_databases.qdrant.url: ${why}`)
-    }
     if (config.api_key !== '' && config.url.startsWith('http:')) {
       logger.warn({ url: config.url }, 'the Qdrant API key is sent over plain http')
     }
     logger.debug({ url: config.url }, 'qdrant store created')
-    return Promise.resolve(new QdrantStore(client.api(), config, logger))
+    return Promise.resolve(new QdrantStore(config, logger))
   }
 
   async ensureCollection(spec: CollectionSpec, { signal }: Signal): Promise<void> {
@@ -101,7 +86,7 @@ export class QdrantStore implements VectorStore {
       const info = (await this.#describe(spec.name, signal)) ?? (await this.#create(spec, signal))
       compareSpecs(specOf(spec.name, info), spec)
       for (const index of missingIndexes(info)) {
-        await this.#call(`index ${index.field_name} of ${spec.name}`, signal, (init) =>
+        await this.#http.call(`index ${index.field_name} of ${spec.name}`, signal, (init) =>
           this.#api.createFieldIndex({ collection_name: spec.name, wait: true, ...index }, init),
         )
       }
@@ -114,7 +99,7 @@ export class QdrantStore implements VectorStore {
    */
   async #create(spec: CollectionSpec, signal: AbortSignal): Promise<CollectionInfoLike> {
     try {
-      await this.#call(`create collection ${spec.name}`, signal, (init) =>
+      await this.#http.call(`create collection ${spec.name}`, signal, (init) =>
         this.#api.createCollection({ collection_name: spec.name, ...createBody(spec) }, init),
       )
       this.#logger.info({ collection: spec.name, ...spec }, 'collection created')
@@ -153,7 +138,7 @@ export class QdrantStore implements VectorStore {
     const failed: UpsertFailure[] = []
     try {
       await this.#writes.run(() =>
-        this.#call(`upsert ${collection}`, signal, (init) =>
+        this.#http.call(`upsert ${collection}`, signal, (init) =>
           this.#api.upsertPoints(
             { collection_name: collection, wait: true, points: batch.map((p) => p.point) },
             init,
@@ -191,7 +176,7 @@ export class QdrantStore implements VectorStore {
     const count = await this.#count(collection, filter, signal)
     if (count === 0) return 0
     await this.#writes.run(() =>
-      this.#call(`deleteDocument ${collection}`, signal, (init) =>
+      this.#http.call(`deleteDocument ${collection}`, signal, (init) =>
         this.#api.deletePoints({ collection_name: collection, wait: true, filter }, init),
       ),
     )
@@ -204,20 +189,22 @@ export class QdrantStore implements VectorStore {
     const spec = await this.#require(collection, 'search', signal)
     checkQuery(spec, query)
     const filter = toQdrantFilter(query.filter)
-    const result = await this.#call(`search ${collection}`, signal, (init) =>
-      this.#api.queryPoints(
-        {
-          collection_name: collection,
-          query: Array.from(query.vector),
-          limit: query.k,
-          with_payload: true,
-          ...(filter === undefined ? {} : { filter }),
-        },
-        init,
-      ),
-    ).catch((err: unknown) => {
-      throw this.#forget(collection, 'search', err)
-    })
+    const result = await this.#http
+      .call(`search ${collection}`, signal, (init) =>
+        this.#api.queryPoints(
+          {
+            collection_name: collection,
+            query: Array.from(query.vector),
+            limit: query.k,
+            with_payload: true,
+            ...(filter === undefined ? {} : { filter }),
+          },
+          init,
+        ),
+      )
+      .catch((err: unknown) => {
+        throw this.#forget(collection, 'search', err)
+      })
     return result.points.map((p) => toHit(p, spec)).sort((a, b) => b.score - a.score)
   }
 
@@ -229,7 +216,7 @@ export class QdrantStore implements VectorStore {
 
   async collections({ signal }: Signal): Promise<CollectionInfo[]> {
     this.#guard(signal)
-    const listed = await this.#call('list collections', signal, (init) =>
+    const listed = await this.#http.call('list collections', signal, (init) =>
       this.#api.getCollections({}, init),
     )
     const infos: CollectionInfo[] = []
@@ -253,7 +240,7 @@ export class QdrantStore implements VectorStore {
 
   async health({ signal }: Signal): Promise<void> {
     this.#guard(signal)
-    const info = await this.#request('health', signal, (init) => this.#api.root({}, init))
+    const info = await this.#http.request('health', signal, (init) => this.#api.root({}, init))
     if (typeof info.version !== 'string') {
       throw new VectorizeError('store_unavailable', `${this.#config.url} is not a Qdrant server`, {
         retriable: true,
@@ -278,53 +265,24 @@ export class QdrantStore implements VectorStore {
     }
   }
 
-  /** One request under the caller's signal and the configured timeout; returns its body. */
-  async #request<T>(
-    action: string,
-    signal: AbortSignal,
-    request: (init: Init) => Promise<{ data: T }>,
-  ): Promise<T> {
-    this.#guard(signal)
-    const init = { signal: AbortSignal.any([signal, AbortSignal.timeout(this.#config.timeout_ms)]) }
-    try {
-      return (await request(init)).data
-    } catch (err) {
-      throw translateQdrantError(err, action, signal)
-    }
-  }
-
-  /** One request under the caller's signal and the configured timeout; returns its `result`. */
-  async #call<T>(
-    action: string,
-    signal: AbortSignal,
-    request: (init: Init) => Promise<{ data: { result?: T | null } }>,
-  ): Promise<T> {
-    const data = await this.#request(action, signal, request)
-    const result = data.result
-    if (result === undefined || result === null) {
-      throw new VectorizeError('store_unavailable', `${action}: Qdrant answered without a result`, {
-        retriable: true,
-      })
-    }
-    return result
-  }
-
   async #count(collection: string, filter: QdrantFilter | undefined, signal: AbortSignal) {
-    const result = await this.#call(`count ${collection}`, signal, (init) =>
-      this.#api.countPoints(
-        { collection_name: collection, exact: true, ...(filter === undefined ? {} : { filter }) },
-        init,
-      ),
-    ).catch((err: unknown) => {
-      throw this.#forget(collection, 'count', err)
-    })
+    const result = await this.#http
+      .call(`count ${collection}`, signal, (init) =>
+        this.#api.countPoints(
+          { collection_name: collection, exact: true, ...(filter === undefined ? {} : { filter }) },
+          init,
+        ),
+      )
+      .catch((err: unknown) => {
+        throw this.#forget(collection, 'count', err)
+      })
     return result.count
   }
 
   /** The collection's info, or undefined when it does not exist. */
   async #describe(name: string, signal: AbortSignal): Promise<CollectionInfoLike | undefined> {
     try {
-      return await this.#call(`describe collection ${name}`, signal, (init) =>
+      return await this.#http.call(`describe collection ${name}`, signal, (init) =>
         this.#api.getCollection({ collection_name: name }, init),
       )
     } catch (err) {
@@ -356,20 +314,4 @@ export class QdrantStore implements VectorStore {
       details: { collection: name },
     })
   }
-}
-
-/** The HTTP status behind a translated error, if it came from one. */
-function status(err: unknown): number | undefined {
-  if (!(err instanceof VectorizeError)) return undefined
-  const value = err.details.status
-  return typeof value === 'number' ? value : undefined
-}
-
-/**
- * Qdrant refused the points themselves (400 bad input, 413/422 too large or invalid): splitting
- * the batch isolates them. A 404 (collection gone) or any retriable error concerns every point.
- */
-function refusedPoints(err: unknown): boolean {
-  const code = status(err)
-  return code === 400 || code === 413 || code === 422
 }
