@@ -2,6 +2,7 @@
  * QdrantStore: the store contract against the stand-in (always, when the API description is
  * present) and against a real server when QDRANT_URL is set, e.g.
  *   docker compose up -d qdrant && QDRANT_URL=http://127.0.0.1:6333 npm test
+ * (QDRANT_API_KEY too if the server wants one)
  * plus what the contract cannot show: per-point refusals, request bounds, error classes.
  */
 import * as assert from 'node:assert/strict'
@@ -33,7 +34,7 @@ if (noOpenApi === false && 'python' in edge) {
 const realUrl = process.env.QDRANT_URL
 if (realUrl !== undefined && realUrl !== '') {
   storeContract(`qdrant (${realUrl})`, async () => {
-    const store = await openStore(realUrl)
+    const store = await openStore(realUrl, { api_key: process.env.QDRANT_API_KEY ?? '' })
     return { store, cleanup: () => store.close() }
   })
 }
