@@ -26,5 +26,6 @@ export const stores: Readonly<Record<StoreKind, StoreFactory>> = {
   lancedb: async (config, deps) =>
     (await import('./lancedb.ts')).LanceDbStore.create({ path: config.lancedb.path }, deps),
   weaviate: notYet('weaviate'),
-  qdrant: notYet('qdrant'),
+  qdrant: async (config, deps) =>
+    (await import('./qdrant.ts')).QdrantStore.create(config.qdrant, deps),
 }

@@ -1,0 +1,233 @@
+/**
+ * QdrantStore: the store contract against the stand-in (always, when the API description is
+ * present) and against a real server when QDRANT_URL is set, e.g.
+ *   docker compose up -d qdrant && QDRANT_URL=http://127.0.0.1:6333 npm test
+ * (QDRANT_API_KEY too if the server wants one)
+ * plus what the contract cannot show: per-point refusals, request bounds, error classes.
+ */
+import * as assert from 'node:assert/strict'
+import { tmpdir } from 'node:os'
+import { describe, it } from 'node:test'
+import { stores } from '../../src/stores/index.ts'
+import { loadConfig } from '../../src/config/load.ts'
+import { silentLogger } from '../../src/observability/logger.ts'
+import { storeContract } from './contract.ts'
+import { ids, opts, record, rejectsWith, spec } from './contract-helpers.ts'
+import { edgePython } from '../helpers/qdrant-standin-edge.ts'
+import { noOpenApi, openStore, standInFor, standInHandle } from './qdrant-helpers.ts'
+
+if (noOpenApi === false) {
+  storeContract('qdrant (stand-in)', () => standInHandle())
+} else {
+  describe('qdrant (stand-in) store contract', { skip: noOpenApi }, () => {})
+}
+
+// The same stand-in with Qdrant's own engine (Qdrant Edge) behind it instead of the in-memory one.
+const edge = edgePython()
+if (noOpenApi === false && 'python' in edge) {
+  storeContract('qdrant (stand-in on Qdrant Edge)', () => standInHandle({}, {}, edge.python))
+} else {
+  const skip = noOpenApi === false && 'skip' in edge ? edge.skip : noOpenApi
+  describe('qdrant (stand-in on Qdrant Edge) store contract', { skip }, () => {})
+}
+
+const realUrl = process.env.QDRANT_URL
+if (realUrl !== undefined && realUrl !== '') {
+  storeContract(`qdrant (${realUrl})`, async () => {
+    const store = await openStore(realUrl, { api_key: process.env.QDRANT_API_KEY ?? '' })
+    return { store, cleanup: () => store.close() }
+  })
+}
+
+describe('QdrantStore', { skip: noOpenApi }, () => {
+  it('QdrantStore should report a point the server refuses and write the others', async (t) => {
+    // The server takes 64 KiB per request; the store would send all five in one request.
+    const { store, standIn } = await standInFor(t, {}, { maxRequestBytes: 64 * 1024 })
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    const batch = ['a', 'b', 'big', 'c', 'd'].map((id, i) =>
+      record(id, [1, i, 0, 0], { text: id === 'big' ? 'x'.repeat(100_000) : id }),
+    )
+    const { failed } = await store.upsert(s.name, batch, opts)
+    assert.deepEqual(
+      failed.map((f) => [f.index, f.id]),
+      [[2, 'big']],
+    )
+    assert.match(failed[0]!.reason, /larger than allowed/, 'the reason is the server’s')
+    assert.equal(await store.count(s.name, opts), 4)
+    const found = ids(
+      await store.search(s.name, { vector: new Float32Array([1, 1, 0, 0]), k: 9 }, opts),
+    )
+    assert.deepEqual(found.sort(), ['a', 'b', 'c', 'd'])
+    const upserts = standIn.requests.filter((r) => r.template.endsWith('/points'))
+    assert.ok(upserts.length > 2, `the refused request was split (${upserts.length} requests)`)
+  })
+
+  it('QdrantStore should keep every upsert request within the byte and count bounds', async (t) => {
+    const maxBytes = 16 * 1024
+    const { store, standIn } = await standInFor(t, { max_batch_bytes: maxBytes, batch_size: 7 })
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    const small = Array.from({ length: 20 }, (_, i) => record(`s${i}`, [1, i, 0, 0]))
+    assert.deepEqual(await store.upsert(s.name, small, opts), { failed: [] })
+    const countBound = standIn.requests.filter((r) => r.template.endsWith('/points'))
+    assert.equal(countBound.length, 3, '20 points at 7 per request')
+
+    const large = Array.from({ length: 40 }, (_, i) =>
+      record(`l${i}`, [0, 1, i, 0], { text: 'y'.repeat(2000) }),
+    )
+    const before = standIn.requests.length
+    assert.deepEqual(await store.upsert(s.name, large, opts), { failed: [] })
+    const sent = standIn.requests.slice(before).filter((r) => r.template.endsWith('/points'))
+    assert.ok(sent.length >= 6, `~80 KB cut into requests (${sent.length})`)
+    for (const r of sent) assert.ok(r.bytes <= maxBytes, `a request of ${r.bytes} bytes`)
+    assert.equal(await store.count(s.name, opts), 60)
+  })
+
+  it('QdrantStore should have at most `concurrency` write requests in flight', async (t) => {
+    const { store, standIn } = await standInFor(
+      t,
+      { batch_size: 5, concurrency: 2 },
+      { upsertDelayMs: 20 },
+    )
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    const batch = Array.from({ length: 60 }, (_, i) => record(`c${i}`, [1, i, 0, 0]))
+    await Promise.all([store.upsert(s.name, batch, opts), store.upsert(s.name, batch, opts)])
+    assert.equal(standIn.requests.filter((r) => r.template.endsWith('/points')).length, 24)
+    assert.ok(standIn.maxInFlight <= 2, `${standIn.maxInFlight} upsert requests at once`)
+    assert.equal(await store.count(s.name, opts), 60)
+  })
+
+  it('QdrantStore should keep the model identity in the collection for other stores to see', async (t) => {
+    const { store, standIn } = await standInFor(t)
+    const s = spec({ model: 'org/m@q8', distance: 'euclidean', dimensions: 3 })
+    await store.ensureCollection(s, opts)
+    const other = await openStore(standIn.url)
+    t.after(() => other.close())
+    assert.deepEqual(
+      (await other.collections(opts)).find((c) => c.name === s.name),
+      { ...s, count: 0 },
+    )
+    await rejectsWith(other.ensureCollection({ ...s, model: 'org/m@fp32' }, opts), 'model_mismatch')
+  })
+
+  it('QdrantStore should settle a lost creation race by comparing with the winner', async (t) => {
+    const { store, standIn } = await standInFor(t)
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    // Another worker saw no collection (404) and created it after: its create gets 409.
+    const other = await openStore(standIn.url)
+    t.after(() => other.close())
+    standIn.failNext(404)
+    await other.ensureCollection(s, opts)
+    standIn.failNext(404)
+    await rejectsWith(other.ensureCollection({ ...s, model: 'other@fp32' }, opts), 'model_mismatch')
+    const creates = standIn.requests.filter((r) => r.method === 'PUT' && r.template.endsWith('}'))
+    assert.equal(creates.length, 3, 'the later two creations were refused, not applied')
+    assert.deepEqual(
+      (await other.collections(opts)).filter((c) => c.name === s.name),
+      [{ ...s, count: 0 }],
+    )
+  })
+
+  it('QdrantStore should refuse a collection that vectorize did not create', async (t) => {
+    const { store, standIn } = await standInFor(t)
+    const name = spec().name
+    const res = await fetch(`${standIn.url}/collections/${name}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vectors: { size: 4, distance: 'Cosine' } }),
+    })
+    assert.equal(res.status, 200)
+    await rejectsWith(store.ensureCollection(spec({ name }), opts), 'store_rejected', name)
+    assert.equal(
+      (await store.collections(opts)).find((c) => c.name === name),
+      undefined,
+    )
+  })
+})
+
+describe('QdrantStore errors without a server', () => {
+  it('QdrantStore should call a closed loopback port store_unavailable and retriable', async () => {
+    const { createServer } = await import('node:net')
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise((resolve) => server.close(resolve))
+    const store = await openStore(`http://127.0.0.1:${port}`)
+    for (const call of [store.health(opts), store.count('Vtx', opts)]) {
+      const err = await rejectsWith(call, 'store_unavailable', 'ECONNREFUSED')
+      assert.equal(err.retriable, true)
+    }
+  })
+})
+
+describe('QdrantStore errors', { skip: noOpenApi }, () => {
+  it('QdrantStore should retry 5xx and 429 answers and not 400 ones', async (t) => {
+    const { store, standIn } = await standInFor(t)
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    // 401/403 too: a wrong API key is an operator's fix, not a reason to dead-letter every task.
+    for (const status of [500, 503, 429, 401, 403]) {
+      standIn.failNext(status)
+      const err = await rejectsWith(store.count(s.name, opts), 'store_unavailable', String(status))
+      assert.equal(err.retriable, true)
+    }
+    standIn.failNext(503)
+    const write = store.upsert(s.name, [record('a', [1, 0, 0, 0])], opts)
+    assert.equal((await rejectsWith(write, 'store_unavailable')).retriable, true)
+    standIn.failNext(400)
+    const err = await rejectsWith(store.count(s.name, opts), 'store_rejected', '400')
+    assert.equal(err.retriable, false)
+    assert.equal(await store.count(s.name, opts), 0)
+  })
+
+  it('QdrantStore should call a request that outlives timeout_ms retriable', async (t) => {
+    const { store, standIn } = await standInFor(t, { timeout_ms: 300 })
+    standIn.stallNext()
+    const err = await rejectsWith(store.health(opts), 'store_unavailable', 'in time')
+    assert.equal(err.retriable, true)
+  })
+
+  it('QdrantStore should call a request aborted by its signal cancelled', async (t) => {
+    const { store, standIn } = await standInFor(t)
+    standIn.stallNext()
+    const controller = new AbortController()
+    const pending = store.health({ signal: controller.signal })
+    controller.abort()
+    await rejectsWith(pending, 'cancelled')
+  })
+})
+
+describe('Qdrant stand-in', { skip: noOpenApi }, () => {
+  it('the stand-in should refuse and record requests that break the API description', async (t) => {
+    const { standIn } = await standInFor(t)
+    const put = (body: unknown) =>
+      fetch(`${standIn.url}/collections/Vtbad`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const wrongType = await put({ vectors: { size: 'four', distance: 'Cosine' } })
+    assert.equal(wrongType.status, 422)
+    const answer = (await wrongType.json()) as { status: { error: string } }
+    assert.match(answer.status.error, /Validation error/)
+    const misspelt = await put({ vectors: { size: 4, distance: 'Cosine' }, shards: 2 })
+    assert.equal(misspelt.status, 422)
+    assert.equal(standIn.violations.length, 2, standIn.violations.join('\n'))
+    standIn.violations.length = 0 // seen; the cleanup asserts none are left
+    assert.equal((await put({ vectors: { size: 4, distance: 'Cosine' } })).status, 200)
+  })
+})
+
+describe('store registry', () => {
+  it('stores.qdrant should build a QdrantStore from vector_databases.qdrant', async () => {
+    const env = { VECTORIZE_WORKER_VECTOR_DATABASES_QDRANT_URL: 'http://127.0.0.1:1' }
+    const { config } = await loadConfig({ env, flags: [], cwd: tmpdir() })
+    assert.equal(config.vector_databases.qdrant.url, 'http://127.0.0.1:1')
+    const store = await stores.qdrant(config.vector_databases, { logger: silentLogger })
+    assert.equal(store.kind, 'qdrant')
+    await store.close()
+  })
+})
