@@ -3,17 +3,9 @@
  * listing itself runs against a real Redis in test/integration/heartbeat-workers.test.ts.
  */
 import * as assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { describe, it } from 'node:test'
 import { createWorkspace, describeRun } from '../helpers/cli.ts'
-
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+import { closedPort } from '../helpers/net.ts'
 
 describe('vectorize workers', () => {
   it('should exit 78 and say how to set redis.url when it is unset', async (t) => {

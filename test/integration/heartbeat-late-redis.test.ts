@@ -5,26 +5,18 @@
  */
 import * as assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { createServer } from 'node:net'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Heartbeat, listWorkers } from '../../src/observability/heartbeat.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { waitUntil } from '../helpers/wait.ts'
+import { closedPort } from '../helpers/net.ts'
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 describe('Heartbeat with a late Redis', { skip: hasRedis ? false : 'no redis-server' }, () => {
   it('should join the registry once Redis comes up and leave it on close', async (t) => {
-    const port = await freePort()
+    const port = await closedPort()
     const url = `redis://127.0.0.1:${port}`
     const list = { url, keyPrefix: 'vectorize-test:', timeoutMs: 2_000 }
     const status = () => ({ state: 'running', activeTasks: 0, models: [], counters: {} })

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { Heartbeat, listWorkers, type RedisSettings } from '../../src/observability/heartbeat.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
+import { closedPort } from '../helpers/net.ts'
 
 interface Line {
   level: number
@@ -24,15 +25,6 @@ function capturingLogger() {
     { write: (s: string) => lines.push(JSON.parse(s) as Line) },
   )
   return { logger, lines, warnings: () => lines.filter((l) => l.level === 40) }
-}
-
-/** A port on 127.0.0.1 that was free a moment ago and has no listener. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** Accepts connections, reads everything, answers nothing. */
