@@ -22,7 +22,9 @@ import type { Signal } from '../worker/types.ts'
 import { MessageBuffer, type BufferStats } from './kafka-buffer.ts'
 import { commitDurably } from './kafka-commit.ts'
 import { IdleGate, probeIdle } from './kafka-idle.ts'
+import { consumerLag } from './kafka-lag.ts'
 import type { ConsumeOptions, PartitionEvents, Position, SourceMessage } from './source.ts'
+import type { SourceLag } from './source.ts'
 import type { TaskSource } from './source.ts'
 
 export { KafkaPublisher } from './kafka-publisher.ts'
@@ -190,6 +192,24 @@ export class KafkaSource implements TaskSource {
     if (offsets.length === 0) return
     await commitDurably(this.#consumer, offsets, signal)
     for (const o of offsets) this.#committed.set(o.partition, Number(o.offset))
+  }
+
+  /** Reachability (readiness) and the consumer lag of the owned partitions (metrics). */
+  async probe({ signal }: Signal): Promise<{ lag: SourceLag[] }> {
+    if (!this.#admin || this.#closing.signal.aborted)
+      throw new VectorizeError('source_unavailable', 'the Kafka source is not connected', {
+        retriable: true,
+      })
+    const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
+    const target = { topic: this.#topic, owned, committed: this.#committed }
+    try {
+      const module = this.#client.module
+      return {
+        lag: await abortable(consumerLag(target, this.#admin, this.#consumer, module), signal),
+      }
+    } catch (err) {
+      throw kafkaError(err, 'source_unavailable', 'cannot read the partition offsets')
+    }
   }
 
   close(): Promise<void> {
