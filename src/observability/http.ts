@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { Logger } from './logger.ts'
 import type { Verdict } from './watchdog.ts'
@@ -77,9 +78,10 @@ export class HttpServer {
   static async create(options: HttpOptions, deps: HttpDeps): Promise<HttpServer> {
     const server = createServer((req, res) => void route(req, res, deps))
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
+      const fail = (err: Error) => reject(listenError(options, err))
+      server.once('error', fail)
       server.listen(options.port, options.host, () => {
-        server.off('error', reject)
+        server.off('error', fail)
         resolve()
       })
     })
@@ -147,6 +149,15 @@ function send(
 ): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
   res.end(`${JSON.stringify(body)}\n`)
+}
+
+function listenError(options: HttpOptions, err: Error): VectorizeError {
+  const where = `${options.host}:${options.port}`
+  return new VectorizeError(
+    'config_invalid',
+    `cannot serve HTTP on ${where} (http.host, http.port; http.enabled: false turns it off): ${err.message}`,
+    { cause: err },
+  )
 }
 
 function messageOf(err: unknown): string {

@@ -71,4 +71,27 @@ describe('HttpServer', () => {
     assert.equal((await fetch(`${url}/nope`)).status, 404)
     assert.equal((await fetch(`${url}/health`, { method: 'POST' })).status, 405)
   })
+
+  it('should refuse to start on a port in use, naming the setting', async (t) => {
+    const first = await serve(t, new Readiness(), () => ({ ok: true }))
+    const port = Number(new URL(first).port)
+    const metrics = { contentType: 'text/plain', render: () => Promise.resolve('') }
+    const deps = {
+      logger: silentLogger,
+      metrics,
+      readiness: new Readiness(),
+      health: () => ({ ok: true }) as const,
+    }
+    await assert.rejects(
+      HttpServer.create({ host: '127.0.0.1', port }, deps),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'config_invalid')
+        assert.match(
+          err.message,
+          new RegExp(`cannot serve HTTP on 127\\.0\\.0\\.1:${port} \\(http\\.host, http\\.port`),
+        )
+        return true
+      },
+    )
+  })
 })
