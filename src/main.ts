@@ -189,6 +189,11 @@ export async function runWorker(deps: Deps, options: WorkerRunOptions): Promise<
     const { worker, models } = created
     live.on('processing.max_concurrent_tasks', (n) => worker.setConcurrency(n))
     live.on('processing.max_batch_tokens', (n) => models.setMaxBatchTokens(n))
+    // a SIGHUP while the model loaded changed these before their appliers existed
+    const { processing } = live.current
+    worker.setConcurrency(processing.max_concurrent_tasks)
+    if (processing.max_batch_tokens !== deps.config.processing.max_batch_tokens)
+      await models.setMaxBatchTokens(processing.max_batch_tokens)
     served?.attach(created)
     await runUntilSignalled(worker, deps, options.untilIdle)
     return created.stats
