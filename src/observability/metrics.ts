@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { ModelEvents, ModelInfo } from '../models/embedder.ts'
+import { taskTypes } from '../protocol/task.ts'
 import type { SourceLag } from '../sources/source.ts'
 import type { ErrorCode } from '../worker/errors.ts'
 import type { TaskFinished, WorkerMetrics } from '../worker/metrics.ts'
@@ -59,6 +60,9 @@ export class PrometheusMetrics implements WorkerMetrics, ModelEvents {
     collectDefaultMetrics({ register: this.registry }) // process memory, CPU, event loop lag
     const info = this.#gauge('vectorize_worker_info', 'This worker', ['worker_id', 'version'])
     info.set({ worker_id: options.workerId, version: options.version }, 1)
+    // every series a dashboard will rate() exists from the start, at 0
+    for (const type of [...taskTypes, 'unknown'])
+      for (const outcome of ['succeeded', 'failed']) this.#tasks.inc({ type, outcome }, 0)
     this.#probeGauges()
   }
 

@@ -57,10 +57,11 @@ describe('worker /metrics', () => {
     if (!missing) after = await scrape(served.url)
   })
 
-  it('should serve the Prometheus text format while the worker runs', metricTest, () => {
+  it('should serve the Prometheus text format while the worker runs', metricTest, (t) => {
     assert.ok(during.length > 0, 'no scrape happened during the run')
     assert.match(after.contentType, /^text\/plain; version=0\.0\.4/)
     let previous = 0
+    const seen: number[] = []
     for (const s of during) {
       const succeeded = s.value('vectorize_tasks_total', { type: 'text', outcome: 'succeeded' })
       assert.ok(
@@ -68,11 +69,15 @@ describe('worker /metrics', () => {
         `text tasks succeeded went ${previous} → ${succeeded}`,
       )
       previous = succeeded
+      seen.push(succeeded)
       assert.ok(
         s.value('vectorize_tasks_active') <= 4,
         'more tasks in flight than max_concurrent_tasks',
       )
     }
+    t.diagnostic(
+      `${during.length} scrapes during the run saw text tasks succeeded: ${seen.join(' ')}`,
+    )
   })
 
   it('should count tasks by type and outcome as the run implies', metricTest, () => {
