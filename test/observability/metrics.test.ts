@@ -70,6 +70,7 @@ describe('worker /metrics', () => {
       )
       previous = succeeded
       seen.push(succeeded)
+      assert.ok(s.value('vectorize_source_lag_messages', { partition: '0' }) <= messages().length)
       assert.ok(
         s.value('vectorize_tasks_active') <= 4,
         'more tasks in flight than max_concurrent_tasks',
@@ -103,6 +104,11 @@ describe('worker /metrics', () => {
     assert.equal(after.value('vectorize_dead_letters_total', { code: 'invalid_json' }), 1)
     assert.equal(after.value('vectorize_tasks_active'), 0)
     assert.equal(after.value('vectorize_tasks_max_concurrent'), 4)
+    assert.equal(
+      after.value('vectorize_source_lag_messages', { partition: '0' }),
+      0,
+      'all committed',
+    )
   })
 
   it('should observe every finished task once in each timing histogram', metricTest, () => {
