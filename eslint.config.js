@@ -55,6 +55,22 @@ export default tseslint.config(
     },
   },
   {
+    // observability/ owns pino and prom-client (STYLE.md); everything else sees its interfaces
+    files: ['src/**/*.ts'],
+    ignores: ['src/observability/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['pino', 'prom-client'].map((name) => ({
+            name,
+            message: 'only src/observability/ imports it',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

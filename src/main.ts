@@ -3,11 +3,16 @@
  * commands ask it for what they need; everything else receives its dependencies as arguments.
  */
 import { packageVersion } from './cli/package-root.ts'
+import { LiveConfig } from './config/reload.ts'
 import type { Config } from './config/schema.ts'
-import type { ModelManager } from './models/embedder.ts'
+import type { ModelEvents, ModelManager } from './models/embedder.ts'
 import { TransformersModels } from './models/transformers.ts'
 import { Heartbeat } from './observability/heartbeat.ts'
+import { HttpServer, Readiness, type ReadinessCheck } from './observability/http.ts'
 import type { Logger } from './observability/logger.ts'
+import { metricsProbes, readinessChecks } from './observability/checks.ts'
+import { PrometheusMetrics } from './observability/metrics.ts'
+import { Watchdog } from './observability/watchdog.ts'
 import { reporters, statusViews } from './reporters/index.ts'
 import type { Reporter, StatusView } from './reporters/reporter.ts'
 import { publishers, sourceKind, sources } from './sources/index.ts'
@@ -51,14 +56,17 @@ export async function openStore({ config, logger, resources }: Deps): Promise<Ve
   return resources.add(new GroupCommitStore(store, { maxRecords: 2048 }))
 }
 
-export function openModels({ config, logger, resources }: Deps): TransformersModels {
+export function openModels(
+  { config, logger, resources }: Deps,
+  events?: ModelEvents,
+): TransformersModels {
   const { processing } = config
   const options = {
     ...config.models,
     maxBatchTokens: processing.max_batch_tokens,
     maxBatchWaitMs: processing.max_batch_wait_ms,
   }
-  return resources.add(new TransformersModels(options, { logger }))
+  return resources.add(new TransformersModels(options, { logger, ...(events && { events }) }))
 }
 
 export async function openSource({ config, logger, resources }: Deps): Promise<TaskSource> {
@@ -83,31 +91,34 @@ export interface RunOptions {
   readonly metrics?: WorkerMetrics
   /** Report heartbeats to Redis when `redis.url` is set (`vectorize worker`). */
   readonly heartbeat?: boolean
+  /** Observers of model loads and inference batches (Prometheus). */
+  readonly modelEvents?: ModelEvents
+}
+
+export interface CreatedWorker {
+  readonly worker: Worker
+  readonly stats: RunStats
+  readonly source: TaskSource
+  readonly store: VectorStore
+  readonly models: TransformersModels
+  readonly heartbeat?: Heartbeat
 }
 
 /** Builds a worker over the configured source, models, store and reporter. */
-export async function createWorker(
-  deps: Deps,
-  options: RunOptions,
-): Promise<{ worker: Worker; stats: RunStats }> {
+export async function createWorker(deps: Deps, options: RunOptions): Promise<CreatedWorker> {
   const [store, source, reporter] = [
     await openStore(deps),
     await openSource(deps),
     await openReporter(deps),
   ]
-  const models = openModels(deps)
-  const assembled = assembleWorker(deps.config, {
-    source,
-    store,
-    reporter,
-    models,
-    logger: deps.logger,
-    ...options,
-  })
+  const models = openModels(deps, options.modelEvents)
+  const { metrics } = options
+  const parts = { source, store, reporter, models, logger: deps.logger }
+  const assembled = assembleWorker(deps.config, { ...parts, ...(metrics && { metrics }) })
   // before the model loads, so that the cluster sees this worker `starting`
-  if (options.heartbeat) openHeartbeat(deps, { ...assembled, models })
+  const heartbeat = options.heartbeat ? openHeartbeat(deps, { ...assembled, models }) : undefined
   await models.get(undefined, { signal: AbortSignal.timeout(600_000) }) // fail fast: the default model must load
-  return assembled
+  return { ...assembled, source, store, models, ...(heartbeat && { heartbeat }) }
 }
 
 /**
@@ -180,12 +191,61 @@ export function assembleWorker(
   return { worker, stats }
 }
 
+export interface WorkerRunOptions extends RunOptions {
+  /** Reads the config again as at start-up; SIGHUP applies what can change at run time. */
+  readonly reload?: () => Promise<Config>
+  /** Serve /health, /ready and /metrics (when `http.enabled`): `vectorize worker`. */
+  readonly serve?: { readonly version: string }
+}
+
 /**
  * Runs a worker until idle or a signal: SIGTERM/SIGINT drain within `worker.shutdown_grace_ms`,
- * a second signal aborts in-flight work (it stays uncommitted and is redelivered).
+ * a second signal aborts in-flight work (it stays uncommitted and is redelivered); SIGHUP
+ * reloads the config (with `reload`).
  */
-export async function runWorker(deps: Deps, options: RunOptions): Promise<RunStats> {
-  const { worker, stats } = await createWorker(deps, options)
+export async function runWorker(deps: Deps, options: WorkerRunOptions): Promise<RunStats> {
+  const { logger } = deps
+  const live = new LiveConfig(
+    deps.config,
+    options.reload ?? (() => Promise.resolve(deps.config)),
+    logger,
+  )
+  live.on('worker.log_level', (level) => void (logger.level = level))
+  const onHangup = () => void live.reload()
+  if (options.reload) process.on('SIGHUP', onHangup)
+  try {
+    const served =
+      options.serve && deps.config.http.enabled
+        ? await serve(deps, options.serve.version)
+        : undefined
+    const observers = [options.metrics, served?.metrics].filter((m) => m !== undefined)
+    const created = await createWorker(deps, {
+      ...options,
+      ...(observers.length > 0 && { metrics: combineMetrics(...observers) }),
+      ...(served && { modelEvents: served.metrics }),
+    })
+    const { worker, models } = created
+    live.on('processing.max_concurrent_tasks', (n) => worker.setConcurrency(n))
+    live.on('processing.max_batch_tokens', (n) => models.setMaxBatchTokens(n))
+    // a SIGHUP while the model loaded changed these before their appliers existed
+    const { processing } = live.current
+    worker.setConcurrency(processing.max_concurrent_tasks)
+    if (processing.max_batch_tokens !== deps.config.processing.max_batch_tokens)
+      await models.setMaxBatchTokens(processing.max_batch_tokens)
+    served?.attach(created)
+    const { heartbeat } = created
+    if (heartbeat) {
+      live.on('redis.heartbeat_interval_ms', (ms) => heartbeat.setInterval(ms))
+      served?.readiness.add(heartbeatCheck(heartbeat))
+    }
+    await runUntilSignalled(worker, deps, options.untilIdle)
+    return created.stats
+  } finally {
+    process.off('SIGHUP', onHangup)
+  }
+}
+
+async function runUntilSignalled(worker: Worker, deps: Deps, untilIdle: boolean): Promise<void> {
   let signals = 0
   const onSignal = (signal: NodeJS.Signals) => {
     signals++
@@ -196,10 +256,51 @@ export async function runWorker(deps: Deps, options: RunOptions): Promise<RunSta
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
   try {
-    await worker.run({ untilIdle: options.untilIdle })
+    await worker.run({ untilIdle })
   } finally {
     process.off('SIGTERM', onSignal)
     process.off('SIGINT', onSignal)
   }
-  return stats
+}
+
+/** Redis as /ready shows it: reported, never required (a Redis outage must not stop the work). */
+function heartbeatCheck(heartbeat: Heartbeat): ReadinessCheck {
+  return {
+    name: 'redis',
+    required: false,
+    check: () => {
+      const { connected, lastBeatAt, error } = heartbeat.health
+      if (connected) return Promise.resolve({ last_beat_at: lastBeatAt })
+      return Promise.reject(new Error(error ?? 'not connected'))
+    },
+  }
+}
+
+/** Prometheus metrics, the watchdog and the HTTP endpoints of a long-running worker. */
+async function serve(deps: Deps, version: string) {
+  const { config, logger, resources } = deps
+  const metrics = new PrometheusMetrics({ workerId: config.worker.id, version })
+  const readiness = new Readiness()
+  let watchdog: Watchdog | undefined
+  let attached = false
+  readiness.add({
+    name: 'started',
+    required: true,
+    check: () => (attached ? Promise.resolve() : Promise.reject(new Error('loading models'))),
+  })
+  const http = resources.add(
+    await HttpServer.create(config.http, {
+      logger,
+      metrics,
+      readiness,
+      health: () => watchdog?.check() ?? { ok: true },
+    }),
+  )
+  const attach = (created: CreatedWorker) => {
+    watchdog = resources.add(new Watchdog(config.worker.watchdog_ms, () => created.models.activity))
+    metrics.observe(metricsProbes(created, watchdog))
+    for (const check of readinessChecks(created)) readiness.add(check)
+    attached = true
+  }
+  return { metrics, readiness, http, attach }
 }

@@ -19,6 +19,8 @@ export interface GlobalOptions {
 export interface CommandContext extends Deps {
   readonly json: boolean
   readonly configFile: string | undefined
+  /** Reads the config again from the same file, environment and flags (SIGHUP). */
+  readonly reloadConfig: () => Promise<Config>
   /** Prints `data` as JSON with --json, otherwise the human rendering. */
   print(data: unknown, human: () => string): void
 }
@@ -59,12 +61,13 @@ export async function commandContext(
   options: ContextOptions = {},
 ): Promise<CommandContext> {
   const globals = command.optsWithGlobals<GlobalOptions>()
-  const loaded = await loadConfig({
+  const inputs = {
     file: globals.config,
     env: process.env,
     flags: [...flagSettings(globals), ...(options.overrides ?? [])],
     cwd: process.cwd(),
-  })
+  }
+  const loaded = await loadConfig(inputs)
   const config: Config = loaded.config
   const chosen = globals.logLevel ?? process.env.VECTORIZE_WORKER_WORKER_LOG_LEVEL
   const level: LogLevel = options.quietLogs && !chosen ? 'warn' : config.worker.log_level
@@ -72,6 +75,7 @@ export async function commandContext(
   return {
     config,
     configFile: loaded.file,
+    reloadConfig: async () => (await loadConfig(inputs)).config,
     logger: createLogger({ level }),
     resources: new Resources(),
     json,

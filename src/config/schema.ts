@@ -19,6 +19,11 @@ const worker = z.strictObject({
   id: z.string().min(1).default('worker-1').describe('Worker id, unique in the cluster'),
   log_level: z.enum(logLevels).default('info').describe('Log level (JSON logs on stderr)'),
   shutdown_grace_ms: ms.default(30_000).describe('Time to drain on SIGTERM before forcing exit'),
+  watchdog_ms: positive
+    .default(120_000)
+    .describe(
+      '/health fails when inference has work but no progress (or the event loop is blocked) this long',
+    ),
 })
 
 const models = z.strictObject({

@@ -7,7 +7,7 @@
  */
 import { planBatches } from './batching.ts'
 import type { Tokenized, TextModel } from './runner.ts'
-import type { EmbedOutput, ThreadError } from './thread-protocol.ts'
+import type { BatchEvent, EmbedOutput, ThreadError } from './thread-protocol.ts'
 
 interface Request {
   readonly id: number
@@ -31,8 +31,16 @@ export type Reply = (
 ) => void
 
 export interface QueueOptions {
-  readonly maxBatchTokens: number
+  maxBatchTokens: number
   readonly maxBatchWaitMs: number
+  readonly key: string
+  /** Told after every batch (watchdog progress, batch-size metrics). */
+  readonly onBatch?: (event: BatchEvent) => void
+  /**
+   * TEST HOOK ONLY (env VECTORIZE_TEST_HOOK_HANG_INFERENCE): batches never finish, as if ONNX
+   * Runtime hung, so tests can show the watchdog turning /health red.
+   */
+  readonly hang?: boolean
 }
 
 export class EmbedQueue {
@@ -46,7 +54,7 @@ export class EmbedQueue {
 
   constructor(model: TextModel, options: QueueOptions, reply: Reply) {
     this.#model = model
-    this.#options = options
+    this.#options = { ...options }
     this.#reply = reply
   }
 
@@ -76,6 +84,11 @@ export class EmbedQueue {
     })
     if (count === 0) this.#complete(request)
     this.#schedule()
+  }
+
+  /** SIGHUP: the token budget of the next batches. */
+  setMaxBatchTokens(tokens: number): void {
+    this.#options.maxBatchTokens = tokens
   }
 
   cancel(id: number): void {
@@ -111,8 +124,17 @@ export class EmbedQueue {
 
   async #runBatch(items: Item[]): Promise<void> {
     if (items.length === 0) return
+    if (this.#options.hang) await new Promise<never>(() => undefined)
     try {
+      const started = performance.now()
       const vectors = await this.#model.run(items.map((item) => item.input))
+      this.#options.onBatch?.({
+        event: 'batch',
+        key: this.#options.key,
+        items: items.length,
+        tokens: items.length * Math.max(...items.map((item) => item.input.ids.length)),
+        ms: performance.now() - started,
+      })
       items.forEach((item, i) => this.#store(item, vectors[i]!))
     } catch (err) {
       await this.#isolate(items, err)

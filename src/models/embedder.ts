@@ -46,6 +46,19 @@ export interface Embedder {
   embed(texts: readonly string[], opts: Signal): Promise<Embedding[]>
 }
 
+/** What a ModelManager tells observers (Prometheus metrics); every method is optional to call. */
+export interface ModelEvents {
+  loaded(info: ModelInfo, stats: { readonly loadMs: number; readonly memoryBytes: number }): void
+  unloaded(identity: string): void
+  /** One inference batch: items, padded tokens and its duration. */
+  batch(event: {
+    readonly model: string
+    readonly items: number
+    readonly tokens: number
+    readonly ms: number
+  }): void
+}
+
 export interface ModelManager {
   /** Loads the model on first use (the default when `name` is undefined); `unknown_model` if none. */
   get(name: string | undefined, opts: Signal): Promise<Embedder>

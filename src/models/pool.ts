@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError, type ErrorCode } from '../worker/errors.ts'
-import type { ThreadRequest, ThreadResponse } from './thread-protocol.ts'
+import type { BatchEvent, ThreadMessage, ThreadRequest, ThreadResponse } from './thread-protocol.ts'
 
-type Pending = { resolve(value: unknown): void; reject(err: Error): void }
+type Pending = { resolve(value: unknown): void; reject(err: Error): void; embed: boolean }
 type Body = ThreadRequest extends infer R
   ? R extends { id: number }
     ? Omit<R, 'id'>
@@ -19,9 +19,25 @@ type Body = ThreadRequest extends infer R
 /** thread.js next to this file once compiled, thread.ts when run from source (tsx passes its loader on). */
 const threadUrl = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
 
+/** Whether inference is moving: what the watchdog looks at. */
+export interface InferenceActivity {
+  /** Embed requests sent to the thread and not answered yet. */
+  readonly pending: number
+  /** When the thread last showed progress (a batch done, a reply), or work arrived after idling. */
+  readonly lastProgressAt: number
+}
+
+export interface ThreadHooks {
+  /** The thread died and was replaced: loaded models are gone. */
+  onRestart(): void
+  onBatch?(event: BatchEvent): void
+}
+
 export class InferenceThread {
   readonly #logger: Logger
-  readonly #onRestart: () => void
+  readonly #hooks: ThreadHooks
+  #pendingEmbeds = 0
+  #lastProgressAt = performance.now()
   #worker: Worker | undefined
   #nextId = 1
   readonly #pending = new Map<number, Pending>()
@@ -29,9 +45,13 @@ export class InferenceThread {
   /** What killed the thread, for the error its pending requests get. */
   #crash: Error | undefined
 
-  constructor(logger: Logger, onRestart: () => void) {
+  constructor(logger: Logger, hooks: ThreadHooks) {
     this.#logger = logger
-    this.#onRestart = onRestart
+    this.#hooks = hooks
+  }
+
+  get activity(): InferenceActivity {
+    return { pending: this.#pendingEmbeds, lastProgressAt: this.#lastProgressAt }
   }
 
   request<T>(body: Body, signal: AbortSignal): Promise<T> {
@@ -40,9 +60,11 @@ export class InferenceThread {
     signal.throwIfAborted()
     const worker = this.#ensure()
     const id = this.#nextId++
+    const embed = body.op === 'embed'
+    if (embed && this.#pendingEmbeds++ === 0) this.#lastProgressAt = performance.now()
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
-        this.#pending.delete(id)
+        this.#forget(id)
         worker.postMessage({ op: 'cancel', id })
         reject(new VectorizeError('cancelled', 'inference was cancelled', { cause: signal.reason }))
       }
@@ -51,15 +73,25 @@ export class InferenceThread {
       this.#pending.set(id, {
         resolve: (v) => (done(), resolve(v as T)),
         reject: (e) => (done(), reject(e)),
+        embed,
       })
       worker.postMessage({ ...body, id })
     })
   }
 
+  /** Drops a pending request; true when there was one. */
+  #forget(id: number): Pending | undefined {
+    const pending = this.#pending.get(id)
+    if (!pending) return undefined
+    this.#pending.delete(id)
+    if (pending.embed) this.#pendingEmbeds--
+    return pending
+  }
+
   #ensure(): Worker {
     if (this.#worker) return this.#worker
     const worker = new Worker(threadUrl, { name: 'vectorize-inference' })
-    worker.on('message', (response: ThreadResponse) => this.#settle(response))
+    worker.on('message', (message: ThreadMessage) => this.#receive(message))
     worker.on('error', (err) => {
       this.#crash = err
       this.#logger.error({ err }, 'inference thread crashed')
@@ -69,10 +101,15 @@ export class InferenceThread {
     return worker
   }
 
+  #receive(message: ThreadMessage): void {
+    this.#lastProgressAt = performance.now()
+    if ('event' in message) this.#hooks.onBatch?.(message)
+    else this.#settle(message)
+  }
+
   #settle(response: ThreadResponse): void {
-    const pending = this.#pending.get(response.id)
+    const pending = this.#forget(response.id)
     if (!pending) return // cancelled meanwhile
-    this.#pending.delete(response.id)
     if (response.ok) return pending.resolve(response.value)
     const { code, message, retriable, details } = response.error
     pending.reject(
@@ -94,11 +131,10 @@ export class InferenceThread {
         cause: crash,
       },
     )
-    for (const pending of this.#pending.values()) pending.reject(error)
-    this.#pending.clear()
+    this.#rejectAll(error)
     if (!this.#closed) {
       this.#logger.warn({ code }, 'inference thread exited; models will reload on next use')
-      this.#onRestart()
+      this.#hooks.onRestart()
     }
   }
 
@@ -107,9 +143,13 @@ export class InferenceThread {
     this.#closed = true
     const worker = this.#worker
     this.#worker = undefined
-    for (const pending of this.#pending.values())
-      pending.reject(new VectorizeError('cancelled', 'inference thread is closing'))
-    this.#pending.clear()
+    this.#rejectAll(new VectorizeError('cancelled', 'inference thread is closing'))
     if (worker) await worker.terminate()
+  }
+
+  #rejectAll(error: Error): void {
+    for (const pending of this.#pending.values()) pending.reject(error)
+    this.#pending.clear()
+    this.#pendingEmbeds = 0
   }
 }

@@ -33,6 +33,7 @@ export interface TextModel {
 
 export async function loadTextModel(spec: LoadSpec): Promise<TextModel> {
   const started = performance.now()
+  const rssBefore = process.memoryUsage.rss()
   configureEnv(spec)
   const tokenizer = await AutoTokenizer.from_pretrained(spec.repo)
   const { model, device, fallbackReason } = await loadWithFallback(spec)
@@ -46,6 +47,7 @@ export async function loadTextModel(spec: LoadSpec): Promise<TextModel> {
     device,
     ...(fallbackReason && { fallbackReason }),
     loadMs: performance.now() - started,
+    memoryBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
   }
   return {
     ...runner,

@@ -27,6 +27,8 @@ export interface LoadedModel {
   /** Set when the requested device failed and the model runs on cpu instead. */
   readonly fallbackReason?: string
   readonly loadMs: number
+  /** Resident memory the process grew by while loading (approximate: other work blurs it). */
+  readonly memoryBytes: number
 }
 
 export interface EmbedOutput {
@@ -47,6 +49,7 @@ export type ThreadRequest =
     }
   | { readonly op: 'unload'; readonly id: number; readonly key: string }
   | { readonly op: 'cancel'; readonly id: number }
+  | { readonly op: 'configure'; readonly id: number; readonly maxBatchTokens: number }
 
 export interface ThreadError {
   readonly code: string
@@ -58,3 +61,15 @@ export interface ThreadError {
 export type ThreadResponse =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly error: ThreadError }
+
+/** Sent by the thread after every inference batch: progress for the watchdog, sizes for metrics. */
+export interface BatchEvent {
+  readonly event: 'batch'
+  readonly key: string
+  readonly items: number
+  /** Padded tokens (items × longest input). */
+  readonly tokens: number
+  readonly ms: number
+}
+
+export type ThreadMessage = ThreadResponse | BatchEvent

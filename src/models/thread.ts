@@ -6,16 +6,27 @@
 import { parentPort } from 'node:worker_threads'
 import { EmbedQueue, type Reply } from './embed-queue.ts'
 import { loadTextModel } from './runner.ts'
-import type { EmbedOutput, LoadSpec, ThreadRequest, ThreadResponse } from './thread-protocol.ts'
+import type {
+  BatchEvent,
+  EmbedOutput,
+  LoadSpec,
+  ThreadMessage,
+  ThreadRequest,
+} from './thread-protocol.ts'
 
 const port = parentPort
 if (!port) throw new Error('models/thread.ts must run in a worker thread')
 
 const queues = new Map<string, EmbedQueue>()
 const unloaders = new Map<string, () => Promise<void>>()
+/** SIGHUP may change the batch token budget after models were loaded. */
+let maxBatchTokens: number | undefined
+/** Test hook only: see QueueOptions.hang. */
+const hang = process.env.VECTORIZE_TEST_HOOK_HANG_INFERENCE === '1'
 
-const send = (response: ThreadResponse, transfer: ArrayBuffer[] = []) =>
-  port.postMessage(response, transfer)
+const send = (message: ThreadMessage, transfer: ArrayBuffer[] = []) =>
+  port.postMessage(message, transfer)
+const onBatch = (event: BatchEvent) => send(event)
 
 const reply: Reply = (id, result) => {
   if (!result.ok) return send({ id, ok: false, error: result.error })
@@ -30,7 +41,14 @@ const reply: Reply = (id, result) => {
 async function load(id: number, spec: LoadSpec): Promise<void> {
   try {
     const model = await loadTextModel(spec)
-    queues.set(spec.key, new EmbedQueue(model, spec, reply))
+    const options = {
+      key: spec.key,
+      maxBatchTokens: maxBatchTokens ?? spec.maxBatchTokens,
+      maxBatchWaitMs: spec.maxBatchWaitMs,
+      onBatch,
+      hang,
+    }
+    queues.set(spec.key, new EmbedQueue(model, options, reply))
     unloaders.set(spec.key, () => model.dispose())
     send({ id, ok: true, value: model.info })
   } catch (err) {
@@ -72,6 +90,11 @@ port.on('message', (request: ThreadRequest) => {
       break
     case 'cancel':
       for (const queue of queues.values()) queue.cancel(request.id)
+      break
+    case 'configure':
+      maxBatchTokens = request.maxBatchTokens
+      for (const queue of queues.values()) queue.setMaxBatchTokens(request.maxBatchTokens)
+      send({ id: request.id, ok: true, value: null })
       break
   }
 })

@@ -13,13 +13,14 @@ import type {
   Dtype,
   Embedder,
   Embedding,
+  ModelEvents,
   ModelInfo,
   ModelManager,
   Pooling,
 } from './embedder.ts'
 import { locateModel, type LocateResult, type ModelLocation } from './locate.ts'
-import { InferenceThread } from './pool.ts'
-import type { EmbedOutput, LoadedModel } from './thread-protocol.ts'
+import { InferenceThread, type InferenceActivity } from './pool.ts'
+import type { BatchEvent, EmbedOutput, LoadedModel } from './thread-protocol.ts'
 
 export interface ModelsOptions {
   readonly default: string
@@ -37,6 +38,12 @@ export interface ModelsOptions {
   readonly maxBatchWaitMs: number
 }
 
+export interface ModelsDeps {
+  readonly logger: Logger
+  readonly device?: DeviceChoice
+  readonly events?: ModelEvents
+}
+
 interface Entry {
   readonly key: string
   readonly embedder: Promise<Embedder>
@@ -52,12 +59,19 @@ export class TransformersModels implements ModelManager {
   readonly #entries = new Map<string, Entry>()
   readonly #infos = new Map<string, ModelInfo>()
   readonly #device: DeviceChoice
+  readonly #events: ModelEvents | undefined
+  #maxBatchTokens: number
 
-  constructor(options: ModelsOptions, deps: { logger: Logger; device?: DeviceChoice }) {
+  constructor(options: ModelsOptions, deps: ModelsDeps) {
     this.#options = options
     this.#logger = deps.logger
+    this.#events = deps.events
+    this.#maxBatchTokens = options.maxBatchTokens
     this.#device = deps.device ?? chooseDevice(options.device, currentPlatform())
-    this.#thread = new InferenceThread(deps.logger, () => this.#forgetAll())
+    this.#thread = new InferenceThread(deps.logger, {
+      onRestart: () => this.#forgetAll(),
+      onBatch: (event) => this.#onBatch(event),
+    })
     this.#logger.info(
       { device: this.#device.device, reason: this.#device.reason },
       `inference device: ${this.#device.device}`,
@@ -67,7 +81,7 @@ export class TransformersModels implements ModelManager {
   /** Loads are shared by every task waiting for the model, so one task's cancellation doesn't abort it. */
   get(name: string | undefined, _opts: Signal): Promise<Embedder> {
     const requested = name ?? this.#options.default
-    const key = `${lookupModel(requested)?.name ?? requested}@${this.#options.dtype}`
+    const key = this.#keyOf(requested)
     let entry = this.#entries.get(key)
     if (!entry) {
       this.#evictFor()
@@ -89,7 +103,32 @@ export class TransformersModels implements ModelManager {
     return [...this.#infos.values()]
   }
 
+  /** Whether the model (the default when `name` is undefined) is loaded and ready now. */
+  isLoaded(name?: string): boolean {
+    return this.#infos.has(this.#keyOf(name ?? this.#options.default))
+  }
+
+  #keyOf(requested: string): string {
+    return `${lookupModel(requested)?.name ?? requested}@${this.#options.dtype}`
+  }
+
+  /** Pending inference and when it last moved (the watchdog's input). */
+  get activity(): InferenceActivity {
+    return this.#thread.activity
+  }
+
+  /** SIGHUP: the padded-token budget of inference batches, for loaded models and later loads. */
+  async setMaxBatchTokens(tokens: number): Promise<void> {
+    this.#maxBatchTokens = tokens
+    if (this.#entries.size === 0) return
+    await this.#thread.request(
+      { op: 'configure', maxBatchTokens: tokens },
+      AbortSignal.timeout(10_000),
+    )
+  }
+
   async close(): Promise<void> {
+    for (const info of this.#infos.values()) this.#events?.unloaded(info.identity)
     this.#entries.clear()
     this.#infos.clear()
     await this.#thread.close()
@@ -120,6 +159,7 @@ export class TransformersModels implements ModelManager {
     if (loaded.fallbackReason) this.#logger.warn({ model: key }, loaded.fallbackReason)
     const info = this.#info(requested, where, loaded)
     this.#infos.set(key, info)
+    this.#events?.loaded(info, loaded)
     this.#logger.info(
       {
         model: info.identity,
@@ -174,7 +214,7 @@ export class TransformersModels implements ModelManager {
       allowSpinning: o.allow_spinning,
       allowRemote: o.allow_remote && !where.dir,
       cacheDir: o.cache_dir,
-      maxBatchTokens: o.maxBatchTokens,
+      maxBatchTokens: this.#maxBatchTokens,
       maxBatchWaitMs: o.maxBatchWaitMs,
       ...(where.maxTokens && { maxTokens: where.maxTokens }),
     }
@@ -219,7 +259,7 @@ export class TransformersModels implements ModelManager {
     while (this.#entries.size >= this.#options.max_loaded) {
       const lru = [...this.#entries.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0]!
       this.#entries.delete(lru.key)
-      this.#infos.delete(lru.key)
+      this.#forgetInfo(lru.key)
       lru.evicted = true
       this.#logger.info({ model: lru.key }, 'model evicted (models.max_loaded reached)')
       if (lru.inflight === 0) void this.#unload(lru)
@@ -237,7 +277,18 @@ export class TransformersModels implements ModelManager {
 
   #forgetAll(): void {
     this.#entries.clear()
-    this.#infos.clear()
+    for (const key of [...this.#infos.keys()]) this.#forgetInfo(key)
+  }
+
+  #forgetInfo(key: string): void {
+    const info = this.#infos.get(key)
+    this.#infos.delete(key)
+    if (info) this.#events?.unloaded(info.identity)
+  }
+
+  #onBatch(event: BatchEvent): void {
+    const model = this.#infos.get(event.key)?.identity ?? event.key
+    this.#events?.batch({ model, items: event.items, tokens: event.tokens, ms: event.ms })
   }
 
   #dirs(): string[] {

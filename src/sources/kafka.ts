@@ -28,7 +28,9 @@ import { commitDurably } from './kafka-commit.ts'
 import { Admissions, type Owned } from './kafka-admission.ts'
 import { CrashGuard, formatMarker, parseMarker, type MarkerStore } from './kafka-guard.ts'
 import { IdleGate, probeIdle } from './kafka-idle.ts'
+import { consumerLag } from './kafka-lag.ts'
 import type { ConsumeOptions, PartitionEvents, Position, SourceMessage } from './source.ts'
+import type { SourceLag } from './source.ts'
 import type { TaskSource } from './source.ts'
 
 export { KafkaPublisher } from './kafka-publisher.ts'
@@ -271,6 +273,24 @@ export class KafkaSource implements TaskSource {
           const before = this.#committed.get(partition) ?? -1
           this.#committed.set(partition, Math.max(before, marker.at))
         }),
+    }
+  }
+
+  /** Reachability (readiness) and the consumer lag of the owned partitions (metrics). */
+  async probe({ signal }: Signal): Promise<{ lag: SourceLag[] }> {
+    if (!this.#admin || this.#closing.signal.aborted)
+      throw new VectorizeError('source_unavailable', 'the Kafka source is not connected', {
+        retriable: true,
+      })
+    const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
+    const target = { topic: this.#topic, owned, committed: this.#committed }
+    try {
+      const module = this.#client.module
+      return {
+        lag: await abortable(consumerLag(target, this.#admin, this.#consumer, module), signal),
+      }
+    } catch (err) {
+      throw kafkaError(err, 'source_unavailable', 'cannot read the partition offsets')
     }
   }
 

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
-import type { ConsumeOptions, Position, SourceMessage, TaskSource } from './source.ts'
+import type { ConsumeOptions, Position, SourceLag, SourceMessage, TaskSource } from './source.ts'
 import type { FileLock } from '../files/lock.ts'
 import { writeFileAtomic } from '../files/durable.ts'
 import { readLines, type Line } from '../files/lines.ts'
@@ -61,6 +61,9 @@ export class LocalSource implements TaskSource {
   /** Start of a line that failed its checksum once: it is read again before being given up on. */
   #suspect: number | undefined
   #closed: Promise<void> | undefined
+  /** Lines counted so far for the lag (counting goes on from here: only new bytes are read). */
+  #counted: Cursor
+  #probing: Promise<{ lag: SourceLag[] }> | undefined
 
   static async create(config: LocalSourceConfig, deps: LocalDeps): Promise<LocalSource> {
     const opened = await openQueue(config.dir)
@@ -75,7 +78,7 @@ export class LocalSource implements TaskSource {
     this.#logger = logger.child({ component: 'local-source', dir: opened.dir })
     this.#pollIntervalMs = config.pollIntervalMs ?? 200
     this.#readChunkBytes = config.readChunkBytes ?? 64 * 1024
-    this.#durable = this.#next = opened.committed
+    this.#durable = this.#next = this.#counted = opened.committed
     this.#wanted = opened.committed.offset
     this.#starts.set(opened.committed.offset, opened.committed.position)
   }
@@ -193,9 +196,33 @@ export class LocalSource implements TaskSource {
     for (let done = from; done < offset; done++) this.#starts.delete(done)
   }
 
+  /** The lag: complete lines in the log after the durable commit (one partition). */
+  probe(): Promise<{ lag: SourceLag[] }> {
+    if (this.#closed) return Promise.reject(unavailable(`${this.#logPath} is closed`, undefined))
+    this.#probing ??= this.#countLag().finally(() => (this.#probing = undefined))
+    return this.#probing
+  }
+
+  async #countLag(): Promise<{ lag: SourceLag[] }> {
+    try {
+      for await (const line of readLines(
+        this.#file,
+        this.#counted.position,
+        this.#readChunkBytes,
+      )) {
+        this.#counted = { offset: this.#counted.offset + 1, position: line.end }
+      }
+    } catch (err) {
+      throw unavailable(`cannot read the local queue log ${this.#logPath}`, err)
+    }
+    const messages = Math.max(0, this.#counted.offset - this.#durable.offset)
+    return { lag: [{ partition: 0, messages }] }
+  }
+
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing.abort()
+      await this.#probing?.catch(() => undefined)
       await this.#reading
       await this.#commits
       await this.#file.close()

@@ -43,8 +43,19 @@ export interface ConsumeOptions extends Signal {
   readonly events?: PartitionEvents
 }
 
+export interface SourceLag {
+  readonly partition: number
+  /** Messages after the committed offset: not yet done. */
+  readonly messages: number
+}
+
 export interface TaskSource {
   readonly kind: string
+  /**
+   * Optional: checks the source can reach its backend (rejects with a retriable error when not)
+   * and returns the consumer lag of its partitions where that is cheap to know (else undefined).
+   */
+  probe?(opts: Signal): Promise<{ readonly lag?: readonly SourceLag[] }>
   /**
    * Messages in partition order. Pulling is the backpressure: an implementation buffers a bounded
    * amount and waits (or pauses its partitions) while the consumer is not pulling. Aborting the

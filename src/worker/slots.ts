@@ -12,6 +12,10 @@ export class Slots {
     return this.#used
   }
 
+  get size(): number {
+    return this.#size
+  }
+
   resize(size: number): void {
     this.#size = size
     this.#wake()

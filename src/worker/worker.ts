@@ -36,10 +36,9 @@ export class Worker {
   readonly #work = new AbortController()
   readonly #collections = new Map<string, Promise<void>>()
   #state: WorkerState = 'starting'
+  #active = 0
   #fatal: VectorizeError | undefined
   #committing: Promise<void> = Promise.resolve()
-  /** Tasks being processed (a slot is also held while waiting for the next message). */
-  #running = 0
 
   constructor(deps: WorkerDeps, options: WorkerOptions) {
     this.#deps = deps
@@ -53,8 +52,13 @@ export class Worker {
     return this.#state
   }
 
+  /** Tasks started and not finished (a slot held while waiting for the next message is not one). */
   get activeTasks(): number {
-    return this.#running
+    return this.#active
+  }
+
+  get maxConcurrentTasks(): number {
+    return this.#slots.size
   }
 
   /** Changes concurrency at run time (SIGHUP). */
@@ -120,14 +124,11 @@ export class Worker {
       ...this.#deps,
       ensureCollection: (spec: CollectionSpec) => this.#ensureCollection(spec),
     }
-    this.#running++
+    this.#active++
     processMessage(msg, deps, this.#work.signal)
       .then(() => this.#tracker.done(msg.partition, msg.offset))
       .catch((err: unknown) => this.#onFatal(err))
-      .finally(() => {
-        this.#running--
-        this.#slots.release()
-      })
+      .finally(() => (this.#active--, this.#slots.release()))
   }
 
   #onFatal(err: unknown): void {

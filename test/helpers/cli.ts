@@ -85,6 +85,8 @@ export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
     VECTORIZE_WORKER_MODELS_DEFAULT: DEFAULT_MODEL,
     VECTORIZE_WORKER_MODELS_ALLOW_REMOTE: 'false',
     VECTORIZE_WORKER_MODELS_THREADS: '1',
+    // any free port: workers of concurrent tests (and of other checkouts) never collide on 9464
+    VECTORIZE_WORKER_HTTP_PORT: '0',
   })
   const start = (args: readonly string[], options: RunOptions = {}): Background => {
     const background = spawnCli(args, dir, { ...env, ...options.env })
