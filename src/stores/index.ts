@@ -25,6 +25,7 @@ const notYet =
 export const stores: Readonly<Record<StoreKind, StoreFactory>> = {
   lancedb: async (config, deps) =>
     (await import('./lancedb.ts')).LanceDbStore.create({ path: config.lancedb.path }, deps),
-  weaviate: notYet('weaviate'),
+  weaviate: async (config, deps) =>
+    (await import('./weaviate.ts')).WeaviateStore.create(config.weaviate, deps),
   qdrant: notYet('qdrant'),
 }
