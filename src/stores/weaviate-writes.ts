@@ -50,7 +50,9 @@ export function prepare(records: readonly VectorRecord[], spec: CollectionSpec) 
 
 /**
  * Adds properties to a class. Another worker may add the same one at the same time; Weaviate then
- * answers that it exists, which is success once `refresh` shows it.
+ * answers that it exists, which is success once `refresh` shows it. A property of that name with
+ * another type (made outside vectorize) is left as it is: Weaviate then rejects the objects that
+ * write it, each reported as failed.
  */
 export async function addProperties(
   handle: Collection<Properties, string>,
@@ -64,7 +66,8 @@ export async function addProperties(
     try {
       await handle.config.addProperty(def)
     } catch (err) {
-      if (!/already exists/i.test(String((err as Error).message))) throw err
+      // "conflict for property …: already in use or provided multiple times" on 1.35
+      if (!/already (exists|in use)/i.test(String((err as Error).message))) throw err
       await refresh()
     }
   }

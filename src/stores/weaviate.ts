@@ -197,7 +197,10 @@ export class WeaviateStore implements VectorStore {
     await this.#schema.run(known.spec.name, async () => {
       const todo = missing()
       if (todo.length === 0) return
-      await addProperties(known.handle, todo, () => this.#refreshProps(known))
+      await addProperties(known.handle, todo, () => this.#refreshProps(known)).catch(
+        (err: unknown) =>
+          Promise.reject(this.#fail(known.spec.name, `add properties to ${known.spec.name}`, err)),
+      )
       for (const f of todo) known.props.add(f.name)
     })
   }

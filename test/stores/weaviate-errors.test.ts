@@ -13,6 +13,7 @@ import { classDefinition } from '../../src/stores/weaviate-schema.ts'
 import { translateWeaviateError } from '../../src/stores/weaviate-errors.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import { record, rejectsWith, spec } from './contract-helpers.ts'
+import { recordedClass } from './fixtures/weaviate-class.ts'
 
 const opts = { signal: new AbortController().signal }
 
@@ -87,9 +88,14 @@ describe('WeaviateStore errors', () => {
 
   it('WeaviateStore should report an unreachable gRPC port as retriable store_unavailable', async (t) => {
     const s = spec()
-    const port = await listen(t, (_req, res) => {
+    // A class as Weaviate 1.35.2 returned it, renamed to this spec's.
+    const { class: cls, description } = classDefinition(s)
+    const port = await listen(t, (req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(classDefinition(s)))
+      const body = req.url?.startsWith('/v1/schema/')
+        ? { ...recordedClass, class: cls, description }
+        : {}
+      res.end(JSON.stringify(body))
     })
     const store = await open(t, port, await closedPort())
     await store.ensureCollection(s, opts)
