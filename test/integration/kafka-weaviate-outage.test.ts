@@ -44,6 +44,14 @@ describe(
       const { board } = cluster
       const env = weaviateEnv()
       const workers = [cluster.worker('w-1', env), cluster.worker('w-2', env)]
+      /** On a timeout: the workers' last log lines, and the tasks that did not succeed. */
+      const withLogs = async (err: unknown): Promise<never> => {
+        const logs = await Promise.all(workers.map((w) => w.stop(30_000)))
+        const tails = logs.map(({ result }) => result.stderr.slice(-3_000)).join('\n---\n')
+        const pending = [...board.tasks].filter(([, tr]) => tr.succeededAt.length === 0)
+        const names = pending.slice(0, 10).map(([id]) => id)
+        throw new Error(`${(err as Error).message}; not succeeded: ${names}; logs:\n${tails}`)
+      }
       await cluster.group.waitForMembers(2, 60_000)
       await cluster.submit(textTasks(TASKS, 'outage', collection))
       await cluster.waitFor(
