@@ -55,7 +55,7 @@ type Handle = Collection<Properties, string>
 /** What this store knows about a class: its spec and property names (refreshed on a miss). */
 interface Known {
   readonly spec: CollectionSpec
-  readonly handle: Handle
+  handle: Handle
   props: Set<string>
 }
 
@@ -322,13 +322,16 @@ export class WeaviateStore implements VectorStore {
   }
 
   /**
-   * Translates an error of a call on a collection. After an infrastructure error the cached class
-   * and handle are dropped: the next call reads the class again (it may have been recreated) and
-   * makes a fresh handle (see useCollection).
+   * Translates an error of a call on a collection. After an infrastructure error the handle is
+   * replaced (see useCollection); the class stays known: a server that restarts can answer 404 for
+   * a class until it has loaded its schema, which must not turn into "collection does not exist".
    */
   #fail(collection: string, action: string, err: unknown): VectorizeError {
     const translated = translateWeaviateError(err, action)
-    if (translated.retriable) this.#known.delete(collection)
+    const known = this.#known.get(collection)
+    if (translated.retriable && known !== undefined) {
+      known.handle = useCollection(this.#client, className(collection))
+    }
     return translated
   }
 

@@ -50,15 +50,20 @@ describe(
         const tails = logs.map(({ result }) => result.stderr.slice(-3_000)).join('\n---\n')
         const pending = [...board.tasks].filter(([, tr]) => tr.succeededAt.length === 0)
         const names = pending.slice(0, 10).map(([id]) => id)
-        throw new Error(`${(err as Error).message}; not succeeded: ${names}; logs:\n${tails}`)
+        const failed = [...board.tasks.values()].flatMap((tr) => tr.failed).slice(0, 3)
+        throw new Error(
+          `${(err as Error).message}; not succeeded: ${names}; failed: ${JSON.stringify(failed)}; logs:\n${tails}`,
+        )
       }
       await cluster.group.waitForMembers(2, 60_000)
       await cluster.submit(textTasks(TASKS, 'outage', collection))
-      await cluster.waitFor(
-        () => `${STOP_AT} tasks to succeed before the outage (${board.succeeded} did)`,
-        () => board.succeeded >= STOP_AT,
-        120_000,
-      )
+      await cluster
+        .waitFor(
+          () => `${STOP_AT} tasks to succeed before the outage (${board.succeeded} did)`,
+          () => board.succeeded >= STOP_AT,
+          120_000,
+        )
+        .catch(withLogs)
 
       let doneAtStop: number
       let doneAtUp: number
@@ -73,11 +78,13 @@ describe(
       assert.ok(doneAtStop < TASKS, `the outage came mid-stream (${doneAtStop} done)`)
       // A task whose write was acknowledged just before the stop may report during it; no more.
       assert.ok(doneAtUp - doneAtStop <= 20, `${doneAtUp - doneAtStop} tasks succeeded while down`)
-      await cluster.waitFor(
-        () => `all ${TASKS} tasks to succeed after the outage (${board.succeeded} did)`,
-        () => board.succeeded >= TASKS,
-        240_000,
-      )
+      await cluster
+        .waitFor(
+          () => `all ${TASKS} tasks to succeed after the outage (${board.succeeded} did)`,
+          () => board.succeeded >= TASKS,
+          240_000,
+        )
+        .catch(withLogs)
       for (const w of workers) {
         const { result } = await w.stop(30_000)
         assert.equal(result.code, 0, describeRun(['worker'], result))
