@@ -66,3 +66,16 @@ export function translateWeaviateError(err: unknown, action: string): VectorizeE
   // Not from the client (a bug of ours): `internal`, not retried, like toVectorizeError.
   return new VectorizeError('internal', message, { cause: err })
 }
+
+/**
+ * Per-object errors of a batch that say the server, not the object, is the problem: a node that
+ * has just restarted answers every object with "resolve node name … to host" until its cluster
+ * state is up (seen on 1.35.2 after a restart), and a shard on a full disk is read-only. The whole
+ * write is then retried instead of failing the tasks.
+ */
+const transientObjectError =
+  /resolve node name|not ready|shutting down|context deadline exceeded|deadline exceeded|timed? ?out|connection refused|no such host|unavailable|leader|read-?only|memory pressure|out of memory/i
+
+export function isTransientObjectError(reason: string): boolean {
+  return transientObjectError.test(reason)
+}

@@ -32,7 +32,7 @@ import type {
 import { checkName, checkQuery, checkSpec, compareSpecs } from './lancedb-checks.ts'
 import { KeyedMutex } from './lancedb-mutex.ts'
 import { compileFilter } from './weaviate-filter.ts'
-import { translateWeaviateError } from './weaviate-errors.ts'
+import { isTransientObjectError, translateWeaviateError } from './weaviate-errors.ts'
 import { className, collectionOf } from './weaviate-names.ts'
 import { classDefinition, hitProperties, specOf, toHit, wrapText } from './weaviate-schema.ts'
 import { addProperties, prepare, type Prepared } from './weaviate-writes.ts'
@@ -177,6 +177,11 @@ export class WeaviateStore implements VectorStore {
           Promise.reject(this.#fail(collection, `upsert ${collection}`, err)),
         )
       for (const [i, error] of Object.entries(reply.errors)) {
+        if (isTransientObjectError(error.message)) {
+          throw new VectorizeError('store_unavailable', `upsert ${collection}: ${error.message}`, {
+            retriable: true,
+          })
+        }
         const o = chunk[Number(i)]
         if (o !== undefined) failed.push({ index: o.index, id: o.id, reason: error.message })
       }

@@ -10,7 +10,7 @@ import { describe, it, type TestContext } from 'node:test'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { WeaviateStore } from '../../src/stores/weaviate.ts'
 import { classDefinition } from '../../src/stores/weaviate-schema.ts'
-import { translateWeaviateError } from '../../src/stores/weaviate-errors.ts'
+import { isTransientObjectError, translateWeaviateError } from '../../src/stores/weaviate-errors.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import { record, rejectsWith, spec } from './contract-helpers.ts'
 import { recordedClass } from './fixtures/weaviate-class.ts'
@@ -106,6 +106,13 @@ describe('WeaviateStore errors', () => {
       const err = await rejectsWith(call(), 'store_unavailable')
       assert.equal(err.retriable, true, err.message)
     }
+  })
+
+  it('isTransientObjectError should tell a restarting server from a rejected object', () => {
+    // Reasons Weaviate 1.35.2 gave: right after a restart, and for a property of another type.
+    assert.equal(isTransientObjectError('resolve node name "vectorize-weaviate" to host'), true)
+    const rejected = "invalid text property 'mn_score' on class 'V_vt1': not a string, but float64"
+    assert.equal(isTransientObjectError(rejected), false)
   })
 
   it('translateWeaviateError should keep VectorizeErrors and call unknown errors internal', () => {
