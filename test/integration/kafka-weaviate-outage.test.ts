@@ -52,7 +52,7 @@ describe(
         const names = pending.slice(0, 10).map(([id]) => id)
         const failed = [...board.tasks.values()].flatMap((tr) => tr.failed).slice(0, 3)
         throw new Error(
-          `${(err as Error).message}; not succeeded: ${names}; failed: ${JSON.stringify(failed)}; logs:\n${tails}`,
+          `${(err as Error).message}; not succeeded: ${names.join(', ')}; failed: ${JSON.stringify(failed)}; logs:\n${tails}`,
         )
       }
       await cluster.group.waitForMembers(2, 60_000)
