@@ -8,15 +8,9 @@
  * itself, and the reply lists every object that failed, which becomes `UpsertResult.failed`. The
  * streaming batcher (`batch.stream`, `data.ingest`) is not used: on 3.12 it calls
  * Set.prototype.difference, which Node 20 lacks. Filters: weaviate-filter.ts; errors:
- * weaviate-errors.ts.
+ * weaviate-errors.ts; connection: weaviate-connect.ts.
  */
-import weaviate, {
-  ApiKey,
-  Filters,
-  type Collection,
-  type Properties,
-  type WeaviateClient,
-} from 'weaviate-client'
+import { Filters, type WeaviateClient } from 'weaviate-client'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
@@ -32,25 +26,17 @@ import type {
 import { checkName, checkQuery, checkSpec, compareSpecs } from './lancedb-checks.ts'
 import { KeyedMutex } from './lancedb-mutex.ts'
 import { compileFilter } from './weaviate-filter.ts'
+import { connect, useCollection, type Handle, type WeaviateConfig } from './weaviate-connect.ts'
 import { isTransientObjectError, translateWeaviateError } from './weaviate-errors.ts'
 import { className, collectionOf } from './weaviate-names.ts'
 import { classDefinition, hitProperties, specOf, toHit, wrapText } from './weaviate-schema.ts'
 import { addProperties, prepare, type Prepared } from './weaviate-writes.ts'
 
-export interface WeaviateConfig {
-  readonly url: string
-  readonly grpc_port: number
-  readonly api_key: string
-  readonly tls: boolean
-  readonly timeout_ms: number
-  readonly batch_size: number
-}
+export type { WeaviateConfig }
 
 export interface WeaviateDeps {
   readonly logger: Logger
 }
-
-type Handle = Collection<Properties, string>
 
 /** What this store knows about a class: its spec and property names (refreshed on a miss). */
 interface Known {
@@ -61,19 +47,6 @@ interface Known {
 
 /** deleteMany removes at most QUERY_MAXIMUM_RESULTS objects per call (10,000 by default). */
 const DELETE_ROUNDS = 1_000
-
-/**
- * A collection handle. weaviate-client 3.12 starts a GET /v1/meta when a handle is made (the
- * aggregate's `grpcChecker`) and leaves its rejection unhandled, which would end the process if
- * the server is down at that moment; the rejection is observed here (count then fails, and the
- * handle is dropped, see #forget).
- */
-export function useCollection(client: WeaviateClient, cls: string): Handle {
-  const handle = client.collections.use<string, Properties>(cls)
-  const checker = (handle.aggregate as unknown as { grpcChecker?: Promise<unknown> }).grpcChecker
-  checker?.catch(() => undefined)
-  return handle
-}
 
 export class WeaviateStore implements VectorStore {
   readonly kind = 'weaviate'
@@ -92,32 +65,7 @@ export class WeaviateStore implements VectorStore {
 
   /** Connects without a round trip: a server that is down now is retried per call, not fatal. */
   static async create(config: WeaviateConfig, deps: WeaviateDeps): Promise<WeaviateStore> {
-    let url: URL
-    try {
-      url = new URL(config.url)
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)')
-    } catch {
-      throw new VectorizeError(
-        'config_invalid',
-        `vector_databases.weaviate.url ${JSON.stringify(config.url)} is not an http(s) URL`,
-      )
-    }
-    const secure = url.protocol === 'https:' || config.tls
-    const seconds = Math.max(1, Math.ceil(config.timeout_ms / 1000))
-    const client = await weaviate
-      .connectToCustom({
-        httpHost: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        httpPort: Number(url.port || (secure ? 443 : 80)),
-        httpPath: url.pathname.replace(/\/+$/, ''),
-        httpSecure: secure,
-        grpcHost: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        grpcPort: config.grpc_port,
-        grpcSecure: config.tls,
-        authCredentials: config.api_key === '' ? undefined : new ApiKey(config.api_key),
-        timeout: { query: seconds, insert: seconds, init: seconds },
-        skipInitChecks: true,
-      })
-      .catch((err: unknown) => Promise.reject(translateWeaviateError(err, `connect ${config.url}`)))
+    const client = await connect(config)
     const logger = deps.logger.child({ store: 'weaviate' })
     logger.debug({ url: config.url, grpcPort: config.grpc_port }, 'weaviate store opened')
     return new WeaviateStore(client, logger, config.batch_size)

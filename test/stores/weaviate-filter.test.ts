@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { Filters } from 'weaviate-client'
 import type { FilterCondition } from '../../src/stores/store.ts'
 import { compileFilter } from '../../src/stores/weaviate-filter.ts'
-import { useCollection } from '../../src/stores/weaviate.ts'
+import { useCollection } from '../../src/stores/weaviate-connect.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 
 /** The filter builder of a collection handle, without a server (it only builds values). */
