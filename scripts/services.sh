@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Starts and stops the real services that the integration tests and local development use:
-#   kafka  single-node Apache Kafka broker in KRaft mode (jars from Maven Central, run with java)
-#   redis  redis-server from Debian's packages
-# Both listen on 127.0.0.1 only. No Docker needed.
+#   kafka     single-node Apache Kafka broker in KRaft mode (jars from Maven Central, run with java)
+#   redis     redis-server from Debian's packages
+#   weaviate  single-node Weaviate, built from its Go module (go install, cached) on first `up`;
+#             not in the default set unless its binary is already cached (name it to build it)
+# All listen on 127.0.0.1 only. No Docker needed.
 #
-# Usage: scripts/services.sh up|down|status|env [kafka|redis ...]   (no names: all services)
+# Usage: scripts/services.sh up|down|status|env [kafka|redis|weaviate ...]   (no names: all services)
 #   up      start what is not running, wait until it answers; a no-op for what already runs
 #   down    stop only the processes this script started (by pid file): SIGTERM, then SIGKILL
 #   status  print each service's state; exit 0 only if all the named services are up
@@ -12,8 +14,11 @@
 #
 # Environment (defaults in brackets):
 #   VECTORIZE_SERVICES_DIR    state: data, logs, pid files      [<repo>/.services]
-#   VECTORIZE_SERVICES_CACHE  downloaded Kafka jars             [$HOME/.cache/vectorize/services]
+#   VECTORIZE_SERVICES_CACHE  Kafka jars, the Weaviate binary   [$HOME/.cache/vectorize/services]
 #   KAFKA_PORT [19092]  KAFKA_CONTROLLER_PORT [19093]  REDIS_PORT [16379]
+#   WEAVIATE_VERSION [1.35.2]  WEAVIATE_PORT [18080]  WEAVIATE_GRPC_PORT [15051]
+#   WEAVIATE_GOSSIP_PORT [17946] (and +1 for cluster data)  WEAVIATE_RAFT_PORT [18300] (and +1)
+#   WEAVIATE_START_TIMEOUT [120] (s)  GO [go]  the Go toolchain that builds Weaviate (1.25 or newer)
 #   KAFKA_HEAP_OPTS [-Xmx512m -Xms128m]  KAFKA_START_TIMEOUT [60] (s)  STOP_TIMEOUT [30] (s)
 #   JAVA_HOME or JAVA  the java to run Kafka with (17 or newer)  MVN [mvn]
 set -euo pipefail
@@ -28,7 +33,14 @@ REDIS_PORT=${REDIS_PORT:-16379}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
 REDIS_START_TIMEOUT=${REDIS_START_TIMEOUT:-20}
 STOP_TIMEOUT=${STOP_TIMEOUT:-30}
+WEAVIATE_VERSION=${WEAVIATE_VERSION:-1.35.2}
+WEAVIATE_PORT=${WEAVIATE_PORT:-18080}
+WEAVIATE_GRPC_PORT=${WEAVIATE_GRPC_PORT:-15051}
+WEAVIATE_GOSSIP_PORT=${WEAVIATE_GOSSIP_PORT:-17946}
+WEAVIATE_RAFT_PORT=${WEAVIATE_RAFT_PORT:-18300}
+WEAVIATE_START_TIMEOUT=${WEAVIATE_START_TIMEOUT:-120}
 ALL_SERVICES=(kafka redis)
+KNOWN_SERVICES=(kafka redis weaviate)
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -457,12 +469,140 @@ kafka_up() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# weaviate
+
+weaviate_binary() { printf '%s/weaviate-%s/weaviate-server' "$CACHE_DIR" "$WEAVIATE_VERSION"; }
+
+# Listeners that upstream opens on every interface (":port"): the public gRPC API, the cluster
+# data API (HTTP and gRPC) and the profiling/metrics servers. The build patches each of them to
+# listen on 127.0.0.1 (nothing else changes). The REST API takes --host, and memberlist/raft take
+# CLUSTER_BIND_ADDR. (go build -overlay would be lighter, but it refuses files in the module cache.)
+WEAVIATE_LOOPBACK_FILES=(
+  adapters/handlers/grpc/server.go
+  adapters/handlers/rest/clusterapi/serve.go
+  adapters/handlers/rest/clusterapi/grpc/server.go
+  adapters/handlers/rest/configure_api.go
+)
+
+# Patches the listeners in the source tree $1; fails when a file no longer has one to patch.
+weaviate_patch() {
+  local src=$1 f
+  for f in "${WEAVIATE_LOOPBACK_FILES[@]}"; do
+    sed -i -e 's/fmt\.Sprintf(":%d"/fmt.Sprintf("127.0.0.1:%d"/g' -e 's/":6060"/"127.0.0.1:6060"/g' "$src/$f"
+    grep -q '127\.0\.0\.1:%d' "$src/$f" ||
+      die "weaviate: $f of v$WEAVIATE_VERSION has no \":%d\" listener to patch; check weaviate_patch"
+  done
+  if grep -rn --include='*.go' 'Sprintf(":%d"' "$src/adapters" "$src/usecases" "$src/cluster" | grep -v _test.go >&2; then
+    die "weaviate: v$WEAVIATE_VERSION has listeners on every interface that weaviate_patch does not cover (above)"
+  fi
+}
+
+# Builds weaviate-server (the module from the Go module proxy, listeners patched to loopback) into
+# the cache, once per version.
+weaviate_build() {
+  local bin dest tmp go=${GO:-go} module="github.com/weaviate/weaviate" src
+  bin=$(weaviate_binary)
+  [[ -x $bin ]] && return 0
+  command -v "$go" >/dev/null 2>&1 ||
+    die "weaviate: no Go toolchain ('$go'); install Go 1.25 or newer (Debian's golang is too old), or set GO=/path/to/go"
+  dest=$(dirname "$bin")
+  mkdir -p "$CACHE_DIR"
+  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" EXIT
+  log "weaviate: building $module v$WEAVIATE_VERSION with $("$go" version | cut -d' ' -f3) (15-30 min on 2 cores; cached afterwards in $dest)"
+  src=$(GOFLAGS=-mod=mod "$go" mod download -json "$module@v$WEAVIATE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d $src ]] || die "weaviate: go mod download $module@v$WEAVIATE_VERSION failed"
+  cp -r "$src" "$tmp/src"
+  chmod -R u+w "$tmp/src"
+  weaviate_patch "$tmp/src"
+  if ! (cd "$tmp/src" && CGO_ENABLED=0 GOFLAGS='-buildvcs=false -mod=mod' nice -n 10 "$go" build \
+    -o "$tmp/weaviate-server" ./cmd/weaviate-server) >"$tmp/build.log" 2>&1; then
+    tail -40 "$tmp/build.log" >&2
+    die "weaviate: go build of $module/cmd/weaviate-server v$WEAVIATE_VERSION failed"
+  fi
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  mv "$tmp/weaviate-server" "$bin"
+  rm -rf "$tmp"
+  trap - EXIT
+}
+
+weaviate_ready() {
+  [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+    "http://127.0.0.1:$WEAVIATE_PORT/v1/.well-known/ready" 2>/dev/null) == 200 ]]
+}
+
+weaviate_wait() {
+  local pid=$1 deadline=$((SECONDS + WEAVIATE_START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    running_pid weaviate >/dev/null 2>&1 || {
+      log "weaviate: the server (pid $pid) exited during startup"
+      return 1
+    }
+    weaviate_ready && return 0
+    sleep 0.2
+  done
+  log "weaviate: not ready on 127.0.0.1:$WEAVIATE_PORT after ${WEAVIATE_START_TIMEOUT} s"
+  return 1
+}
+
+weaviate_up() {
+  local dir="$STATE_DIR/weaviate" pid t0 p
+  local gossip=$WEAVIATE_GOSSIP_PORT raft=$WEAVIATE_RAFT_PORT
+  t0=$(now)
+  if pid=$(running_pid weaviate); then
+    weaviate_wait "$pid" ||
+      die "weaviate: pid $pid runs but is not ready on 127.0.0.1:$WEAVIATE_PORT (see $dir/weaviate.log)"
+    log "weaviate: already running (pid $pid, 127.0.0.1:$WEAVIATE_PORT)"
+    return 0
+  fi
+  if [[ -x $(weaviate_binary) ]]; then
+    log "weaviate: binary cached in $(weaviate_binary)"
+  else
+    step "weaviate: built v$WEAVIATE_VERSION" weaviate_build
+  fi
+  for p in WEAVIATE_PORT WEAVIATE_GRPC_PORT; do require_free_port weaviate "${!p}" "$p"; done
+  require_free_port weaviate "$gossip" WEAVIATE_GOSSIP_PORT
+  require_free_port weaviate $((gossip + 1)) WEAVIATE_GOSSIP_PORT
+  require_free_port weaviate "$raft" WEAVIATE_RAFT_PORT
+  require_free_port weaviate $((raft + 1)) WEAVIATE_RAFT_PORT
+  mkdir -p "$dir/data"
+  mark_logs weaviate "$dir/weaviate.log"
+  # One node that is its own raft quorum, everything on loopback, no modules, no telemetry.
+  launch weaviate "$dir/weaviate.log" env \
+    PERSISTENCE_DATA_PATH="$dir/data" \
+    AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true \
+    DEFAULT_VECTORIZER_MODULE=none ENABLE_MODULES= \
+    DISABLE_TELEMETRY=true GO_PROFILING_DISABLE=true PROMETHEUS_MONITORING_ENABLED=false \
+    CLUSTER_HOSTNAME=vectorize-weaviate CLUSTER_IN_LOCALHOST=true CLUSTER_BIND_ADDR=127.0.0.1 \
+    CLUSTER_ADVERTISE_ADDR=127.0.0.1 \
+    CLUSTER_GOSSIP_BIND_PORT="$gossip" CLUSTER_DATA_BIND_PORT=$((gossip + 1)) \
+    RAFT_PORT="$raft" RAFT_INTERNAL_RPC_PORT=$((raft + 1)) \
+    RAFT_JOIN="vectorize-weaviate:$((raft + 1))" RAFT_BOOTSTRAP_EXPECT=1 \
+    GRPC_PORT="$WEAVIATE_GRPC_PORT" LOG_LEVEL=warning \
+    "$(weaviate_binary)" --host 127.0.0.1 --port "$WEAVIATE_PORT" --scheme http
+  pid=$(running_pid weaviate) || {
+    show_log_tail "$dir/weaviate.log"
+    die "weaviate: exited at once"
+  }
+  log "weaviate: started pid $pid (v$WEAVIATE_VERSION, log $dir/weaviate.log)"
+  if ! weaviate_wait "$pid"; then
+    stop_service weaviate
+    show_log_tail "$dir/weaviate.log"
+    die "weaviate: failed to start"
+  fi
+  log "weaviate: up in $(since "$t0") s on 127.0.0.1:$WEAVIATE_PORT (gRPC $WEAVIATE_GRPC_PORT)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # commands
 
 service_port() {
   case $1 in
     kafka) printf '%s' "$KAFKA_PORT" ;;
     redis) printf '%s' "$REDIS_PORT" ;;
+    weaviate) printf '%s' "$WEAVIATE_PORT" ;;
   esac
 }
 
@@ -470,6 +610,7 @@ service_ready() {
   case $1 in
     kafka) port_open "$KAFKA_PORT" ;;
     redis) redis_ping ;;
+    weaviate) weaviate_ready ;;
   esac
 }
 
@@ -497,6 +638,10 @@ cmd_env() {
     case $service in
       kafka) printf 'export VECTORIZE_TEST_KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT" ;;
       redis) printf 'export VECTORIZE_TEST_REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT" ;;
+      weaviate)
+        printf 'export VECTORIZE_TEST_WEAVIATE_URL=http://127.0.0.1:%s\n' "$WEAVIATE_PORT"
+        printf 'export VECTORIZE_TEST_WEAVIATE_GRPC_PORT=%s\n' "$WEAVIATE_GRPC_PORT"
+        ;;
     esac
   done
 }
@@ -513,14 +658,20 @@ main() {
   case $cmd in -h | --help | help) usage 0 ;; esac
   for s in "$@"; do
     case $s in
-      kafka | redis) services+=("$s") ;;
-      *) die "unknown service '$s' (known: ${ALL_SERVICES[*]})" ;;
+      kafka | redis | weaviate) services+=("$s") ;;
+      *) die "unknown service '$s' (known: ${KNOWN_SERVICES[*]})" ;;
     esac
   done
+  # Weaviate joins the default set only once its binary is cached: building it takes minutes.
+  [[ -x $(weaviate_binary) ]] && ALL_SERVICES+=(weaviate)
   ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
   check_port_number KAFKA_PORT "$KAFKA_PORT"
   check_port_number KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
   check_port_number REDIS_PORT "$REDIS_PORT"
+  local p
+  for p in WEAVIATE_PORT WEAVIATE_GRPC_PORT WEAVIATE_GOSSIP_PORT WEAVIATE_RAFT_PORT; do
+    check_port_number "$p" "${!p}"
+  done
 
   case $cmd in
     up | down)

@@ -53,7 +53,7 @@ export interface MarkerStore {
   /** The marker committed for a partition, if any. */
   read(partition: number): Promise<Marker | undefined>
   /** Commits `marker.at` as the partition's offset with the marker as metadata, durably. */
-  write(partition: number, marker: Marker): Promise<void>
+  write(partition: number, marker: Marker, signal?: AbortSignal): Promise<void>
 }
 
 interface Guarded {

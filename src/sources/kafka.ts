@@ -49,6 +49,8 @@ export interface KafkaSourceConfig {
 }
 
 const empty = new Uint8Array(0)
+/** How long a clean hand-back may spend taking back crash-guard markers. */
+const handBackTimeoutMs = 2_000
 
 export class KafkaSource implements TaskSource {
   readonly kind = 'kafka'
@@ -242,10 +244,13 @@ export class KafkaSource implements TaskSource {
    * makes the next owner careful for a while.
    */
   async #handBack(partitions: readonly number[]): Promise<void> {
+    // Bounded: a rebalance waits for this, and a member that keeps it waiting past the session
+    // timeout is evicted (a broker restart turned that into a loop of rebalances).
+    const signal = AbortSignal.timeout(handBackTimeoutMs)
     const writes = partitions.flatMap((p) => {
       const marker = this.#guard.handBack(p)
       return marker && marker.at === this.#committed.get(p)
-        ? [this.#markerStore.write(p, marker)]
+        ? [this.#markerStore.write(p, marker, signal)]
         : []
     })
     const results = await Promise.allSettled(writes)
@@ -261,7 +266,7 @@ export class KafkaSource implements TaskSource {
         const [stored] = await this.#consumer.committed([{ topic, partition }], 10_000)
         return parseMarker(stored?.metadata)
       },
-      write: (partition, marker) =>
+      write: (partition, marker, signal = this.#closing.signal) =>
         this.#serialized(async () => {
           const offset = {
             topic,
@@ -269,7 +274,7 @@ export class KafkaSource implements TaskSource {
             offset: String(marker.at),
             metadata: formatMarker(marker),
           }
-          await commitDurably(this.#consumer, [offset], this.#closing.signal)
+          await commitDurably(this.#consumer, [offset], signal)
           const before = this.#committed.get(partition) ?? -1
           this.#committed.set(partition, Math.max(before, marker.at))
         }),
@@ -383,11 +388,11 @@ export class KafkaSource implements TaskSource {
       // Lost (session expired): another member may own them already; the worker's commits for
       // them will fail and it forgets them all the same.
       if (lost) this.#logger.warn({ partitions }, 'partitions lost')
-      await this.#revoke(partitions)
+      await this.#revoke(partitions, lost)
     }
   }
 
-  async #revoke(partitions: number[]): Promise<void> {
+  async #revoke(partitions: number[], lost: boolean): Promise<void> {
     const revoked = partitions.flatMap((p) => {
       const owned = this.#owned.get(p)
       return owned ? [[p, owned] as [number, Owned]] : []
@@ -402,7 +407,8 @@ export class KafkaSource implements TaskSource {
     this.#logger.info({ partitions, dropped }, 'partitions revoked')
     try {
       await this.#events?.revoked(partitions)
-      if (!this.#closing.signal.aborted) await this.#handBack(partitions)
+      // Not for lost partitions: another member owns them already and the commit would fail.
+      if (!lost && !this.#closing.signal.aborted) await this.#handBack(partitions)
     } catch (err) {
       this.#logger.warn({ err: (err as Error).message }, 'revocation handler failed')
     } finally {

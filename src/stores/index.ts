@@ -4,7 +4,6 @@
  */
 import type { Config, StoreKind } from '../config/schema.ts'
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError } from '../worker/errors.ts'
 import type { VectorStore } from './store.ts'
 
 export type StoreFactory = (
@@ -12,20 +11,11 @@ export type StoreFactory = (
   deps: { logger: Logger },
 ) => Promise<VectorStore>
 
-const notYet =
-  (kind: StoreKind): StoreFactory =>
-  () =>
-    Promise.reject(
-      new VectorizeError(
-        'config_invalid',
-        `vector_databases.default: ${kind} is not available in this version yet; use lancedb`,
-      ),
-    )
-
 export const stores: Readonly<Record<StoreKind, StoreFactory>> = {
   lancedb: async (config, deps) =>
     (await import('./lancedb.ts')).LanceDbStore.create({ path: config.lancedb.path }, deps),
-  weaviate: notYet('weaviate'),
+  weaviate: async (config, deps) =>
+    (await import('./weaviate.ts')).WeaviateStore.create(config.weaviate, deps),
   qdrant: async (config, deps) =>
     (await import('./qdrant.ts')).QdrantStore.create(config.qdrant, deps),
 }

@@ -35,6 +35,7 @@ import {
   type VectorRecord,
 } from './store.ts'
 import { FIELD_PATTERN, term } from './lancedb-filter.ts'
+import { parseMetadata } from './records.ts'
 
 /**
  * The collection spec lives in the table's Arrow schema metadata under this key. It is written by
@@ -44,7 +45,6 @@ import { FIELD_PATTERN, term } from './lancedb-filter.ts'
  */
 export const SPEC_KEY = 'vectorize.collection'
 const SPEC_FORMAT = 1
-const MAX_CHUNK_INDEX = 2 ** 31 - 1
 
 /** The columns a search reads back (never the vector or the term columns). */
 export const hitColumns = [
@@ -116,25 +116,6 @@ export function specOf(name: string, schema: Schema): CollectionSpec | undefined
   return { name, dimensions, distance: distance as Distance, model }
 }
 
-/** Why a record cannot be written, or undefined when it can. */
-export function invalidReason(record: VectorRecord, spec: CollectionSpec): string | undefined {
-  const { vector, chunkIndex } = record
-  if (typeof record.id !== 'string' || record.id === '') return 'id must be a non-empty string'
-  if (vector.length !== spec.dimensions) {
-    return `vector has ${vector.length} dimensions, collection ${spec.name} has ${spec.dimensions}`
-  }
-  if (!vector.every(Number.isFinite)) return 'vector contains a non-finite value'
-  // A zero vector has no direction: LanceDB gives it a NaN cosine distance and then never returns
-  // it, so it would be stored but unsearchable.
-  if (spec.distance === 'cosine' && vector.every((v) => v === 0)) {
-    return 'zero vector has no cosine similarity'
-  }
-  if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex > MAX_CHUNK_INDEX) {
-    return `chunkIndex ${chunkIndex} is not an integer in [0, ${MAX_CHUNK_INDEX}]`
-  }
-  return undefined
-}
-
 type Terms = Pick<Row, 'meta_str' | 'meta_bool' | 'meta_num_keys' | 'meta_num_vals'>
 
 function terms(metadata: Readonly<Record<string, unknown>>): Terms {
@@ -192,20 +173,4 @@ function toScore(distance: Distance, d: number): number {
     case 'euclidean': // Lance's l2 is the squared distance; the score is the negated distance
       return -Math.sqrt(d)
   }
-}
-
-/**
- * Restores stored metadata with null-prototype objects at every level: a stored `__proto__` or
- * `constructor` key stays an own data property and can never reach a prototype.
- */
-function parseMetadata(json: string): Record<string, unknown> {
-  const parsed: unknown = JSON.parse(json, (_key, value: unknown) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
-    const safe = Object.create(null) as Record<string, unknown>
-    for (const [k, v] of Object.entries(value)) safe[k] = v
-    return safe
-  })
-  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : (Object.create(null) as Record<string, unknown>)
 }

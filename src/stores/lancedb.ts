@@ -30,7 +30,6 @@ import { sqlString, toWhere } from './lancedb-filter.ts'
 import { KeyedMutex } from './lancedb-mutex.ts'
 import {
   hitColumns,
-  invalidReason,
   lanceDistance,
   specOf,
   toHit,
@@ -39,6 +38,7 @@ import {
   type HitRow,
   type Row,
 } from './lancedb-schema.ts'
+import { invalidReason } from './records.ts'
 import { checkName, checkQuery, checkSpec, compareSpecs } from './lancedb-checks.ts'
 
 export interface LanceDbConfig {

@@ -40,3 +40,20 @@ export function kafkaManaged(): Promise<boolean> {
     () => false,
   )
 }
+
+/** `scripts/services.sh COMMAND weaviate`; resolves with its log, rejects on failure. */
+export async function weaviateService(
+  command: 'up' | 'down' | 'status',
+  timeoutMs = 180_000,
+): Promise<string> {
+  const { stdout, stderr } = await run(script, [command, 'weaviate'], { timeout: timeoutMs })
+  return `${stdout}${stderr}`.trim()
+}
+
+/** True when Weaviate runs and was started by scripts/services.sh (so it can restart it). */
+export function weaviateManaged(): Promise<boolean> {
+  return weaviateService('status', 10_000).then(
+    () => true,
+    () => false,
+  )
+}

@@ -1,0 +1,41 @@
+/**
+ * Record checks and metadata restoring shared by the store adapters (no vendor SDK here).
+ */
+import type { CollectionSpec, VectorRecord } from './store.ts'
+
+const MAX_CHUNK_INDEX = 2 ** 31 - 1
+
+/** Why a record cannot be written, or undefined when it can. */
+export function invalidReason(record: VectorRecord, spec: CollectionSpec): string | undefined {
+  const { vector, chunkIndex } = record
+  if (typeof record.id !== 'string' || record.id === '') return 'id must be a non-empty string'
+  if (vector.length !== spec.dimensions) {
+    return `vector has ${vector.length} dimensions, collection ${spec.name} has ${spec.dimensions}`
+  }
+  if (!vector.every(Number.isFinite)) return 'vector contains a non-finite value'
+  // A zero vector has no direction: its cosine distance is NaN (LanceDB then never returns it, so
+  // it would be stored but unsearchable).
+  if (spec.distance === 'cosine' && vector.every((v) => v === 0)) {
+    return 'zero vector has no cosine similarity'
+  }
+  if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex > MAX_CHUNK_INDEX) {
+    return `chunkIndex ${chunkIndex} is not an integer in [0, ${MAX_CHUNK_INDEX}]`
+  }
+  return undefined
+}
+
+/**
+ * Restores stored metadata with null-prototype objects at every level: a stored `__proto__` or
+ * `constructor` key stays an own data property and can never reach a prototype.
+ */
+export function parseMetadata(json: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(json, (_key, value: unknown) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+    const safe = Object.create(null) as Record<string, unknown>
+    for (const [k, v] of Object.entries(value)) safe[k] = v
+    return safe
+  })
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : (Object.create(null) as Record<string, unknown>)
+}

@@ -1,0 +1,64 @@
+/** Settings of the Weaviate server the integration tests use (scripts/services.sh env). */
+import { randomBytes } from 'node:crypto'
+import weaviate from 'weaviate-client'
+import { silentLogger } from '../../src/observability/logger.ts'
+import { WeaviateStore, type WeaviateConfig } from '../../src/stores/weaviate.ts'
+import { className } from '../../src/stores/weaviate-names.ts'
+
+export const weaviateUrl = process.env.VECTORIZE_TEST_WEAVIATE_URL
+export const skipWeaviate = weaviateUrl
+  ? false
+  : 'VECTORIZE_TEST_WEAVIATE_URL is unset: start Weaviate with `scripts/services.sh up weaviate` and eval "$(scripts/services.sh env)"'
+
+export function weaviateConfig(overrides: Partial<WeaviateConfig> = {}): WeaviateConfig {
+  return {
+    url: weaviateUrl ?? 'http://127.0.0.1:18080',
+    grpc_port: Number(process.env.VECTORIZE_TEST_WEAVIATE_GRPC_PORT ?? 15051),
+    api_key: '',
+    tls: false,
+    timeout_ms: 30_000,
+    batch_size: 200,
+    ...overrides,
+  }
+}
+
+export function openWeaviate(overrides: Partial<WeaviateConfig> = {}): Promise<WeaviateStore> {
+  return WeaviateStore.create(weaviateConfig(overrides), { logger: silentLogger })
+}
+
+/** The environment that points the CLI at the test server with Weaviate as the store. */
+export function weaviateEnv(): Record<string, string> {
+  const config = weaviateConfig()
+  return {
+    VECTORIZE_WORKER_VECTOR_DATABASES_DEFAULT: 'weaviate',
+    VECTORIZE_WORKER_VECTOR_DATABASES_WEAVIATE_URL: config.url,
+    VECTORIZE_WORKER_VECTOR_DATABASES_WEAVIATE_GRPC_PORT: String(config.grpc_port),
+  }
+}
+
+/** A fresh collection name (Weaviate keeps classes between runs). */
+export function weaviateCollection(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`
+}
+
+/** Every object of a collection, read with the SDK: the record ids as stored, in any order. */
+export async function storedRecordIds(collection: string): Promise<string[]> {
+  const config = weaviateConfig()
+  const url = new URL(config.url)
+  const client = await weaviate.connectToCustom({
+    httpHost: url.hostname,
+    httpPort: Number(url.port),
+    grpcHost: url.hostname,
+    grpcPort: config.grpc_port,
+  })
+  try {
+    const ids: string[] = []
+    const handle = client.collections.use(className(collection))
+    for await (const object of handle.iterator({ returnProperties: ['recordId'] })) {
+      ids.push(object.properties.recordId as string)
+    }
+    return ids
+  } finally {
+    await client.close()
+  }
+}
