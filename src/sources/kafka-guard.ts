@@ -25,12 +25,14 @@ import type { Logger } from '../observability/logger.ts'
 export interface Marker {
   readonly at: number
   readonly starts: number
+  /** The source instance that wrote it: a live process does not count its own starts as deaths. */
+  readonly by?: string
 }
 
 const tag = 'vectorize'
 
 export function formatMarker(marker: Marker): string {
-  return JSON.stringify({ [tag]: 1, at: marker.at, starts: marker.starts })
+  return JSON.stringify({ [tag]: 1, at: marker.at, starts: marker.starts, by: marker.by })
 }
 
 /** The marker in commit metadata, if it is one of ours (anything else is ignored). */
@@ -38,11 +40,11 @@ export function parseMarker(metadata: string | null | undefined): Marker | undef
   if (!metadata) return undefined
   try {
     const value = JSON.parse(metadata) as Record<string, unknown>
-    const { at, starts } = value
+    const { at, starts, by } = value
     if (value[tag] !== 1 || !Number.isSafeInteger(at) || !Number.isSafeInteger(starts)) {
       return undefined
     }
-    return { at: at as number, starts: starts as number }
+    return { at: at as number, starts: starts as number, ...(typeof by === 'string' && { by }) }
   } catch {
     return undefined
   }
@@ -76,6 +78,8 @@ export interface GuardOptions {
   readonly windowMs: number
   readonly logger: Logger
   readonly now?: () => number
+  /** This source instance's id in its markers (a partition lost and won back is not a death). */
+  readonly owner: string
 }
 
 export class CrashGuard {
@@ -128,8 +132,11 @@ export class CrashGuard {
     if (!g) return 0
     if (g.writing?.at !== offset) {
       if (!g.checked) g.marker = await this.#store.read(partition)
-      const before = g.marker?.at === offset ? g.marker.starts : 0
-      g.writing = { at: offset, starts: before + 1 }
+      const marker = g.marker?.at === offset ? g.marker : undefined
+      // Starts of this very process are not deaths: it lost the partition and won it back.
+      const own = marker?.by === this.#opts.owner ? 1 : 0
+      const before = marker ? Math.max(0, marker.starts - own) : 0
+      g.writing = { at: offset, starts: before + 1, by: this.#opts.owner }
     }
     const crashes = g.writing.starts - 1
     if (crashes > 0 && !this.#careful(g, offset)) {
@@ -164,7 +171,8 @@ export class CrashGuard {
    */
   handBack(partition: number): Marker | undefined {
     const marker = this.#partitions.get(partition)?.marker
-    return marker && marker.starts > 0 ? { at: marker.at, starts: marker.starts - 1 } : undefined
+    if (!marker || marker.starts === 0) return undefined
+    return { at: marker.at, starts: marker.starts - 1, by: this.#opts.owner }
   }
 
   /**
@@ -172,7 +180,7 @@ export class CrashGuard {
    * handed out, a death now is charged once to `offset`, the oldest of them; else none.
    */
   progressMarker(offset: number, running: boolean): Marker | undefined {
-    return running ? { at: offset, starts: 1 } : undefined
+    return running ? { at: offset, starts: 1, by: this.#opts.owner } : undefined
   }
 
   /** The worker committed `offset` (the next to read) with this marker, or none. */

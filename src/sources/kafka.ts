@@ -13,6 +13,7 @@
  * goes through the crash guard first (kafka-guard.ts, kafka-admission.ts), so a message that keeps
  * killing workers is dead-lettered instead of crash-looping the group.
  */
+import { randomUUID } from 'node:crypto'
 import { topicPartitions } from '../kafka/admin.ts'
 import type { KafkaClient, KafkaDeps, KafkaSettings } from '../kafka/client.ts'
 import { abortable, kafkaError } from '../kafka/errors.ts'
@@ -107,6 +108,7 @@ export class KafkaSource implements TaskSource {
       window: config.carefulWindow ?? 64,
       windowMs: config.carefulWindowMs ?? 120_000,
       logger,
+      owner: randomUUID(),
     })
     this.#admissions = new Admissions(this.#guard, {
       owned: this.#owned,
@@ -143,6 +145,11 @@ export class KafkaSource implements TaskSource {
       // once instead of waiting out the session timeout and a rebalance.
       ...(settings.group_instance_id && { 'group.instance.id': settings.group_instance_id }),
     })
+  }
+
+  /** While a partition is careful, each finished message should be committed at once. */
+  get commitEagerly(): boolean {
+    return this.#guard.serial
   }
 
   /** What the buffer holds now and at most: the backpressure bound, observable. */

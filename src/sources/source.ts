@@ -62,6 +62,11 @@ export interface TaskSource {
    * signal ends the iteration quietly (no error); so does reaching the end with `untilIdle`.
    */
   messages(opts: ConsumeOptions): AsyncIterable<SourceMessage>
+  /**
+   * True while the source wants every finished message committed at once rather than on the
+   * worker's commit interval (the Kafka crash guard hands out one message at a time then).
+   */
+  readonly commitEagerly?: boolean
   /** Durable when it resolves. Positions only move forward; a lower offset is ignored. */
   commit(positions: readonly Position[], opts: Signal): Promise<void>
   close(): Promise<void>

@@ -126,7 +126,10 @@ export class Worker {
     }
     this.#active++
     processMessage(msg, deps, this.#work.signal)
-      .then(() => this.#tracker.done(msg.partition, msg.offset))
+      .then(() => {
+        this.#tracker.done(msg.partition, msg.offset)
+        if (this.#deps.source.commitEagerly) void this.#commit()
+      })
       .catch((err: unknown) => this.#onFatal(err))
       .finally(() => (this.#active--, this.#slots.release()))
   }

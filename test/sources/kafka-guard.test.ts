@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { Marker, MarkerStore } from '../../src/sources/kafka-guard.ts'
@@ -25,6 +26,11 @@ class Metadata implements MarkerStore {
   }
 }
 
+/** A marker without its writer's id. */
+function counts(marker: Marker | undefined) {
+  return marker && { at: marker.at, starts: marker.starts }
+}
+
 /** What the source does for a message: inspect, then mark; the deaths seen before. */
 async function admit(g: CrashGuard, partition: number, offset: number): Promise<number> {
   const crashes = await g.inspect(partition, offset)
@@ -32,8 +38,9 @@ async function admit(g: CrashGuard, partition: number, offset: number): Promise<
   return crashes
 }
 
-function guard(store: Metadata, now = () => 0) {
-  const g = new CrashGuard(store, { window: 3, windowMs: 10_000, logger: silentLogger, now })
+/** A guard as one worker process has it (each call: another process, unless `owner` is given). */
+function guard(store: Metadata, now = () => 0, owner: string = randomUUID()) {
+  const g = new CrashGuard(store, { window: 3, windowMs: 10_000, logger: silentLogger, now, owner })
   g.assigned(0)
   g.assigned(1)
   return g
@@ -50,7 +57,7 @@ describe('CrashGuard', () => {
       assert.equal(next.first(0), true)
       assert.equal(await admit(next, 0, 40), expected)
     }
-    assert.deepEqual(store.stored.get(0), { at: 40, starts: 4 })
+    assert.deepEqual(counts(store.stored.get(0)), { at: 40, starts: 4 })
   })
 
   it('CrashGuard should forget the crashes once a worker commits past the offset', async () => {
@@ -80,7 +87,7 @@ describe('CrashGuard', () => {
     assert.equal(await next.inspect(0, 10), 1)
     assert.equal(next.serial, true, 'a crash at 10 makes partition 0 careful before it runs again')
     await next.mark(0)
-    assert.deepEqual(store.stored.get(0), { at: 10, starts: 2 })
+    assert.deepEqual(counts(store.stored.get(0)), { at: 10, starts: 2 })
     assert.equal(next.needsAdmission(1), true, 'while careful, every message is admitted')
     next.progressed(0, 11, undefined)
     next.progressed(0, 12, undefined)
@@ -107,7 +114,7 @@ describe('CrashGuard', () => {
     await assert.rejects(admit(g, 0, 7), /broker down/)
     assert.equal(g.first(0), true, 'still unchecked: the message is not handed out')
     assert.equal(await admit(g, 0, 7), 0, 'the retry does not count the first try as a death')
-    assert.deepEqual(store.stored.get(0), { at: 7, starts: 1 })
+    assert.deepEqual(counts(store.stored.get(0)), { at: 7, starts: 1 })
   })
 
   it('CrashGuard should take its own start back when it hands a partition back cleanly', async () => {
@@ -115,16 +122,32 @@ describe('CrashGuard', () => {
     await admit(guard(store), 0, 40) // died
     const next = guard(store)
     assert.equal(await admit(next, 0, 40), 1)
-    assert.deepEqual(next.handBack(0), { at: 40, starts: 1 }, 'the earlier death stays counted')
+    assert.deepEqual(
+      counts(next.handBack(0)),
+      { at: 40, starts: 1 },
+      'the earlier death stays counted',
+    )
     assert.equal(next.handBack(1), undefined, 'nothing to take back where nothing started')
     next.progressed(0, 45, next.progressMarker(45, true))
-    assert.deepEqual(next.handBack(0), { at: 45, starts: 0 })
+    assert.deepEqual(counts(next.handBack(0)), { at: 45, starts: 0 })
     next.progressed(0, 50, next.progressMarker(50, false))
     assert.equal(next.handBack(0), undefined, 'nothing was running at the last commit')
   })
 
+  it('CrashGuard should not count a start of its own live process (a partition lost and won back)', async () => {
+    const store = new Metadata()
+    const alive = guard(store, () => 0, 'process-a')
+    assert.equal(await admit(alive, 0, 40), 0)
+    // Session lost (a broker restart), the same process is assigned the partition again.
+    alive.revoked(0)
+    alive.assigned(0)
+    assert.equal(await admit(alive, 0, 40), 0, 'its own start is not a death')
+    assert.equal(alive.serial, false)
+    assert.equal(await admit(guard(store), 0, 40), 1, 'another process counts it: that one died')
+  })
+
   it('parseMarker should read back what formatMarker wrote and ignore foreign metadata', () => {
-    const marker = { at: 123_456_789_012, starts: 2 }
+    const marker = { at: 123_456_789_012, starts: 2, by: 'w-1/1234' }
     assert.deepEqual(parseMarker(formatMarker(marker)), marker)
     for (const foreign of [null, undefined, '', 'app metadata', '{"at":1,"starts":1}', '[1]']) {
       assert.equal(parseMarker(foreign), undefined, String(foreign))
