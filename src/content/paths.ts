@@ -56,10 +56,14 @@ function inside(root: string, path: string): boolean {
 
 function notReadable(path: string, err: unknown): VectorizeError {
   const code = (err as NodeJS.ErrnoException)?.code
-  return new VectorizeError('not_found', `content path ${path} cannot be read (${code ?? err})`, {
-    cause: err,
-    details: { path },
-  })
+  return new VectorizeError(
+    'not_found',
+    `content path ${path} cannot be read (${code ?? String(err)})`,
+    {
+      cause: err,
+      details: { path },
+    },
+  )
 }
 
 export function tooLarge(what: string, bytes: number, maxBytes: number): VectorizeError {

@@ -8,7 +8,7 @@ import {
   CLIPVisionModelWithProjection,
   RawImage,
   type Processor,
-  type Tensor,
+  Tensor,
 } from '@huggingface/transformers'
 import type { DecodedImage } from './embedder.ts'
 import { pool } from './pooling.ts'
@@ -47,7 +47,9 @@ export async function loadVisionModel(spec: LoadSpec): Promise<VisionModel> {
           spec.normalize,
         )
       } finally {
-        for (const t of [...Object.values(inputs), ...Object.values(output)]) t.dispose()
+        // the processor's output also holds plain arrays (original sizes): dispose tensors only
+        for (const t of [...Object.values(inputs), ...Object.values(output)])
+          if (t instanceof Tensor) t.dispose()
       }
     },
     dispose: async () => {

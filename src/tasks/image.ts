@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import type { ContentSource } from '../content/content.ts'
 import { decodeImage } from '../content/images.ts'
 import { readContent } from '../content/read.ts'
 import type { VectorRecord } from '../stores/store.ts'
@@ -16,8 +15,7 @@ import type { TaskHandler } from './task.ts'
 export const imageTask: TaskHandler<'image'> = {
   type: 'image',
   run: async (task, ctx) => {
-    const source = task.image as ContentSource
-    const { bytes, origin } = await readContent(source, ctx.content)
+    const { bytes, origin } = await readContent(task.image, ctx.content)
     const { image, facts } = await decodeImage(bytes, ctx.content.max_image_pixels, origin)
     const embedder = await ctx.models.get(task.model, ctx)
     const { info } = embedder

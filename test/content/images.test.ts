@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import sharp from 'sharp'
 import { decodeImage } from '../../src/content/images.ts'
-import { VectorizeError } from '../../src/worker/errors.ts'
+import type { VectorizeError } from '../../src/worker/errors.ts'
 import { pngBomb, solidImage } from '../helpers/images.ts'
 
 const MAX = 1_000_000
