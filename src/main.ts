@@ -179,6 +179,7 @@ export function assembleWorker(
         retry: processing.retry,
         taskTimeoutMs: processing.task_timeout_ms,
         maxCrashes: processing.max_crashes,
+        content: config.content,
         crashOnTask: process.env.VECTORIZE_TEST_CRASH_TASK || undefined, // test hook, see processor.ts
       },
     },

@@ -41,9 +41,18 @@ export interface Embedding {
   readonly truncated: boolean
 }
 
+/** Decoded pixels, row-major RGB (3 channels, 8 bits), as content/images.ts produces them. */
+export interface DecodedImage {
+  readonly data: Uint8Array
+  readonly width: number
+  readonly height: number
+}
+
 export interface Embedder {
   readonly info: ModelInfo
   embed(texts: readonly string[], opts: Signal): Promise<Embedding[]>
+  /** CLIP models only: image vectors in the same space as `embed`'s text vectors. */
+  embedImages?(images: readonly DecodedImage[], opts: Signal): Promise<Float32Array[]>
 }
 
 /** What a ModelManager tells observers (Prometheus metrics); every method is optional to call. */

@@ -1,5 +1,5 @@
 /** Messages between the main thread (pool.ts) and the inference thread (thread.ts). */
-import type { Dtype, ModelFamily, Pooling, ResolvedDevice } from './embedder.ts'
+import type { DecodedImage, Dtype, ModelFamily, Pooling, ResolvedDevice } from './embedder.ts'
 
 export interface LoadSpec {
   readonly key: string
@@ -39,6 +39,12 @@ export interface EmbedOutput {
   readonly truncated: Uint8Array
 }
 
+export interface ImageOutput {
+  /** `count × dimensions` values, row-major. */
+  readonly vectors: Float32Array
+  readonly dimensions: number
+}
+
 export type ThreadRequest =
   | { readonly op: 'load'; readonly id: number; readonly spec: LoadSpec }
   | {
@@ -46,6 +52,12 @@ export type ThreadRequest =
       readonly id: number
       readonly key: string
       readonly texts: readonly string[]
+    }
+  | {
+      readonly op: 'embedImages'
+      readonly id: number
+      readonly key: string
+      readonly images: readonly DecodedImage[]
     }
   | { readonly op: 'unload'; readonly id: number; readonly key: string }
   | { readonly op: 'cancel'; readonly id: number }

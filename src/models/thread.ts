@@ -6,13 +6,16 @@
 import { parentPort } from 'node:worker_threads'
 import { EmbedQueue, type Reply } from './embed-queue.ts'
 import { loadTextModel } from './runner.ts'
+import type { DecodedImage } from './embedder.ts'
 import type {
   BatchEvent,
   EmbedOutput,
+  ImageOutput,
   LoadSpec,
   ThreadMessage,
   ThreadRequest,
 } from './thread-protocol.ts'
+import { loadVisionModel, type VisionModel } from './vision.ts'
 
 const port = parentPort
 if (!port) throw new Error('models/thread.ts must run in a worker thread')
@@ -23,6 +26,8 @@ const unloaders = new Map<string, () => Promise<void>>()
 let maxBatchTokens: number | undefined
 /** Test hook only: see QueueOptions.hang. */
 const hang = process.env.VECTORIZE_TEST_HOOK_HANG_INFERENCE === '1'
+const specs = new Map<string, LoadSpec>()
+const visions = new Map<string, Promise<VisionModel>>()
 
 const send = (message: ThreadMessage, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer)
@@ -50,6 +55,7 @@ async function load(id: number, spec: LoadSpec): Promise<void> {
     }
     queues.set(spec.key, new EmbedQueue(model, options, reply))
     unloaders.set(spec.key, () => model.dispose())
+    specs.set(spec.key, spec)
     send({ id, ok: true, value: model.info })
   } catch (err) {
     const message = (err as Error)?.message ?? String(err)
@@ -62,7 +68,38 @@ async function unload(id: number, key: string): Promise<void> {
   queues.delete(key)
   await unloaders.get(key)?.()
   unloaders.delete(key)
+  specs.delete(key)
+  const vision = visions.get(key)
+  visions.delete(key)
+  await vision?.then((v) => v.dispose()).catch(() => undefined)
   send({ id, ok: true, value: null })
+}
+
+/** CLIP image requests run as they come (no token budget to batch by); the tower loads on first use. */
+async function embedImages(id: number, key: string, images: readonly DecodedImage[]) {
+  const spec = specs.get(key)
+  if (!spec || spec.family !== 'clip') {
+    const message = spec ? `model ${key} has no image tower` : `model ${key} is not loaded`
+    const code = spec ? 'unknown_model' : 'inference_failed'
+    return send({ id, ok: false, error: { code, message, retriable: !spec } })
+  }
+  let vision = visions.get(key)
+  if (!vision) {
+    vision = loadVisionModel(spec)
+    visions.set(key, vision)
+    vision.catch(() => visions.delete(key))
+  }
+  try {
+    const vectors = await (await vision).run(images)
+    const dimensions = vectors[0]?.length ?? 0
+    const flat = new Float32Array(vectors.length * dimensions)
+    vectors.forEach((v, i) => flat.set(v, i * dimensions))
+    const value: ImageOutput = { vectors: flat, dimensions }
+    send({ id, ok: true, value }, [flat.buffer])
+  } catch (err) {
+    const message = `image inference failed: ${(err as Error)?.message ?? String(err)}`
+    send({ id, ok: false, error: { code: 'inference_failed', message, retriable: false } })
+  }
 }
 
 port.on('message', (request: ThreadRequest) => {
@@ -85,6 +122,9 @@ port.on('message', (request: ThreadRequest) => {
         })
       break
     }
+    case 'embedImages':
+      void embedImages(request.id, request.key, request.images)
+      break
     case 'unload':
       void unload(request.id, request.key)
       break

@@ -20,7 +20,7 @@ import type {
 } from './embedder.ts'
 import { locateModel, type LocateResult, type ModelLocation } from './locate.ts'
 import { InferenceThread, type InferenceActivity } from './pool.ts'
-import type { BatchEvent, EmbedOutput, LoadedModel } from './thread-protocol.ts'
+import type { BatchEvent, EmbedOutput, ImageOutput, LoadedModel } from './thread-protocol.ts'
 
 export interface ModelsOptions {
   readonly default: string
@@ -236,21 +236,33 @@ export class TransformersModels implements ModelManager {
   }
 
   #embedder(key: string, info: ModelInfo): Embedder {
-    return {
-      info,
-      embed: async (texts, opts) => {
-        const entry = this.#entries.get(key)
-        if (entry) entry.inflight++
-        try {
-          const out = await this.#thread.request<EmbedOutput>(
-            { op: 'embed', key, texts },
-            opts.signal,
-          )
-          return toEmbeddings(out)
-        } finally {
-          if (entry && --entry.inflight === 0 && entry.evicted) void this.#unload(entry)
-        }
-      },
+    const embed: Embedder['embed'] = (texts, opts) =>
+      this.#inflight(key, async () =>
+        toEmbeddings(
+          await this.#thread.request<EmbedOutput>({ op: 'embed', key, texts }, opts.signal),
+        ),
+      )
+    if (info.family !== 'clip') return { info, embed }
+    const embedImages: Embedder['embedImages'] = (images, opts) =>
+      this.#inflight(key, async () => {
+        const out = await this.#thread.request<ImageOutput>(
+          { op: 'embedImages', key, images },
+          opts.signal,
+        )
+        const d = out.dimensions
+        return images.map((_, i) => out.vectors.subarray(i * d, (i + 1) * d))
+      })
+    return { info, embed, embedImages }
+  }
+
+  /** Counts a request against its model, so an evicted model unloads only once idle. */
+  async #inflight<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const entry = this.#entries.get(key)
+    if (entry) entry.inflight++
+    try {
+      return await fn()
+    } finally {
+      if (entry && --entry.inflight === 0 && entry.evicted) void this.#unload(entry)
     }
   }
 

@@ -71,7 +71,7 @@ function embedSlice(
   )
 }
 
-async function timed<T>(
+export async function timed<T>(
   ctx: TaskContext,
   key: 'inferenceMs' | 'storeMs',
   fn: () => Promise<T>,
@@ -103,7 +103,7 @@ function toRecords(
 }
 
 /** Writes a slice; objects the store refused fail the task with the store's reasons, the rest stay written. */
-async function write(
+export async function write(
   ctx: TaskContext,
   collection: string,
   records: readonly VectorRecord[],
@@ -128,7 +128,7 @@ function dedupe(records: readonly VectorRecord[]): VectorRecord[] {
   return byId.size === records.length ? [...records] : [...byId.values()]
 }
 
-function newOutcome(
+export function newOutcome(
   collection: string,
   model: string,
   dimensions: number,

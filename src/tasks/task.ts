@@ -2,6 +2,7 @@
  * A task type is a plain object `{ type, run(task, ctx) }`. It reaches the world only through
  * its context: the model manager, the store, a logger, progress and an AbortSignal.
  */
+import type { ContentLimits } from '../content/content.ts'
 import type { ModelManager } from '../models/embedder.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { ResultMessage } from '../protocol/report.ts'
@@ -17,6 +18,8 @@ export interface TaskContext {
   readonly models: ModelManager
   readonly store: VectorStore
   readonly defaults: { readonly collection: string; readonly distance: Distance }
+  /** Guards for content the task points at (paths, base64, images). */
+  readonly content: ContentLimits
   readonly logger: Logger
   readonly signal: AbortSignal
   /** Creates the collection once per worker, then remembers it. */

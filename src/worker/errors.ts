@@ -15,6 +15,9 @@ export const errorCodes = [
   'dimension_mismatch',
   'model_mismatch',
   'store_rejected',
+  'invalid_image',
+  'path_not_allowed',
+  'url_not_allowed',
   'crash_loop',
   // infrastructure errors: retried with backoff, never dead-lettered
   'store_unavailable',

@@ -4,6 +4,7 @@
  * report about it is acknowledged — only then may its offset be committed. Throws when the worker
  * must stop without committing it: shutdown, or an infrastructure error that outlived its retries.
  */
+import { defaultContentLimits, type ContentLimits } from '../content/content.ts'
 import type { ModelManager } from '../models/embedder.ts'
 import type { Logger } from '../observability/logger.ts'
 import { parseJson, taskIdOf, validateTask, type MessageLimits } from '../protocol/parse.ts'
@@ -29,6 +30,8 @@ export interface ProcessorSettings {
    * with SIGKILL as it starts, standing in for a native crash or an OOM kill during inference.
    */
   readonly crashOnTask?: string
+  /** Guards for task content (config `content`); the safe defaults when absent. */
+  readonly content?: ContentLimits
 }
 
 export interface ProcessorDeps {
@@ -177,6 +180,7 @@ async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) 
     models: scope.deps.models,
     store: scope.deps.store,
     defaults: scope.deps.settings.defaults,
+    content: scope.deps.settings.content ?? defaultContentLimits,
     logger: scope.logger,
     signal: AbortSignal.any([signal, timeout]),
     ensureCollection: (spec) => scope.deps.ensureCollection(spec),

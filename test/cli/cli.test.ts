@@ -225,8 +225,8 @@ const badCases: readonly BadCase[] = [
   },
   {
     line: JSON.stringify({ task_id: 'bad-image', type: 'image', image: { path: '/tmp/x.png' } }),
-    code: 'unsupported_task_type',
-    says: /image/,
+    code: 'path_not_allowed',
+    says: /allowed_roots/,
     taskId: 'bad-image',
   },
 ]

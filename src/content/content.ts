@@ -1,0 +1,24 @@
+/**
+ * The content guards' contract: the limits every reader and decoder of task content applies
+ * (config `content`, SPEC §4.1). Readers return bytes; decoders turn bytes into model input.
+ */
+export interface ContentLimits {
+  /** Local paths tasks may read, realpath-checked; empty = no local reads. */
+  readonly allowed_roots: readonly string[]
+  readonly allow_urls: boolean
+  /** Largest file read or base64 payload, in bytes. */
+  readonly max_fetch_bytes: number
+  /** Largest decoded image, width × height. */
+  readonly max_image_pixels: number
+}
+
+/** Safe defaults, the schema's: no local roots, no URLs. */
+export const defaultContentLimits: ContentLimits = {
+  allowed_roots: [],
+  allow_urls: false,
+  max_fetch_bytes: 32 * 1024 * 1024,
+  max_image_pixels: 40_000_000,
+}
+
+/** Where the bytes of an image or document come from (one of the three, per the task schema). */
+export type ContentSource = { path: string } | { url: string } | { base64: string }
