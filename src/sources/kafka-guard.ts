@@ -9,7 +9,7 @@
  *   offset `at` this many times without getting past it". A progress commit carries a fresh marker
  *   `{at, starts: 1}` while messages from `at` on are running, and none when nothing is.
  * - A marker found with `starts >= 1` at the offset the worker starts from means the previous owner
- *   died (or lost the partition) there. The partition turns *careful* for the next `window`
+ *   died (or lost the partition) there; from the second such death the partition turns *careful* for the next `window`
  *   messages: while any owned partition is careful, the source hands out one message at a time,
  *   marking each before it runs and waiting for its commit, so a death is charged to exactly the
  *   message in flight.
@@ -30,6 +30,12 @@ export interface Marker {
 }
 
 const tag = 'vectorize'
+/**
+ * Deaths at one offset before its partition turns careful. One is tolerated: a lost session after
+ * a broker restart, or one unrelated kill, looks the same and should not slow the partition down;
+ * a poison message kills the next owner too, at once, and is caught from the second death on.
+ */
+const carefulAfter = 2
 
 export function formatMarker(marker: Marker): string {
   return JSON.stringify({ [tag]: 1, at: marker.at, starts: marker.starts, by: marker.by })
@@ -139,7 +145,7 @@ export class CrashGuard {
       g.writing = { at: offset, starts: before + 1, by: this.#opts.owner }
     }
     const crashes = g.writing.starts - 1
-    if (crashes > 0 && !this.#careful(g, offset)) {
+    if (crashes >= carefulAfter && !this.#careful(g, offset)) {
       g.carefulUntil = offset + this.#opts.window
       g.carefulUntilMs = this.#now() + this.#opts.windowMs
       this.#opts.logger.warn(

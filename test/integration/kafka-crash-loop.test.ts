@@ -19,7 +19,7 @@ const COLLECTION = 'crash_loop'
 const POISON_ID = 'loop-poison-crash'
 const MAX_CRASHES = 3
 /** Deaths the guard may not charge to the poison: a bound, so the test cannot loop forever. */
-const MAX_RESTARTS = 10
+const MAX_RESTARTS = 12
 
 describe('vectorize worker on Kafka (crash loop)', { skip: skipKafka, timeout: 300_000 }, () => {
   it('should dead-letter a message that kills the worker after max_crashes deaths and process everything else once', async (t) => {
