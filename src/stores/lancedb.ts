@@ -1,7 +1,7 @@
 /**
  * LanceDbStore: the embedded VectorStore, one Lance table per collection under `path`.
  *
- * Writes go through one promise chain per table (lancedb-mutex.ts) and every mergeInsert is
+ * Writes go through one promise chain per table (mutex.ts) and every mergeInsert is
  * preceded by `checkoutLatest()`: a Table handle matches ids against the manifest it last saw, so
  * without it a second handle on the same table (another store instance, another process taking
  * turns) inserts duplicates of ids that already exist (lancedb#3377, reproduced on 0.31).
@@ -27,7 +27,7 @@ import type {
 } from './store.ts'
 import { translateLanceError } from './lancedb-errors.ts'
 import { sqlString, toWhere } from './lancedb-filter.ts'
-import { KeyedMutex } from './lancedb-mutex.ts'
+import { KeyedMutex } from './mutex.ts'
 import {
   hitColumns,
   lanceDistance,
@@ -39,7 +39,7 @@ import {
   type Row,
 } from './lancedb-schema.ts'
 import { invalidReason } from './records.ts'
-import { checkName, checkQuery, checkSpec, compareSpecs } from './lancedb-checks.ts'
+import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
 
 export interface LanceDbConfig {
   /** Directory that holds the tables; created if missing. */
@@ -142,10 +142,7 @@ export class LanceDbStore implements VectorStore {
     { signal }: Signal,
   ): Promise<number> {
     this.#guard(signal)
-    checkName(collection)
-    if (!Number.isInteger(fromChunk) || fromChunk < 0) {
-      throw new VectorizeError('store_rejected', `fromChunk ${fromChunk} is not an integer >= 0`)
-    }
+    checkDelete(collection, fromChunk)
     const { table } = await this.#require(collection, 'deleteDocument')
     const where = `document_id = ${sqlString(documentId)} AND chunk_index >= ${fromChunk}`
     const deleted = await this.#write(collection, signal, 'deleteDocument', async () => {

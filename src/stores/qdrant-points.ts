@@ -10,12 +10,12 @@
  * and `metadata` (the record's metadata object; filters address `metadata.<field>`).
  */
 import { v5 as uuidv5 } from 'uuid'
+import { invalidReason } from './records.ts'
 import type { CollectionSpec, SearchHit, UpsertFailure, VectorRecord } from './store.ts'
 
 /** Namespace of ids that are not UUIDs already; changing it would re-key such points. */
 const POINT_ID_NAMESPACE = '2b0f7d3e-58c1-4f0a-9a8e-3c6d2e1f7b45'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const MAX_CHUNK_INDEX = 2 ** 31 - 1
 /** `{"points":[` + `]}`: what a request adds around its points. */
 const ENVELOPE_BYTES = 13
 
@@ -34,24 +34,6 @@ export interface Prepared {
 
 export function pointId(id: string): string {
   return UUID.test(id) ? id.toLowerCase() : uuidv5(id, POINT_ID_NAMESPACE)
-}
-
-function invalidReason(record: VectorRecord, spec: CollectionSpec): string | undefined {
-  const { vector, chunkIndex } = record
-  if (typeof record.id !== 'string' || record.id === '') return 'id must be a non-empty string'
-  if (!(vector instanceof Float32Array) || vector.length !== spec.dimensions) {
-    return `vector has ${vector?.length} dimensions, collection ${spec.name} has ${spec.dimensions}`
-  }
-  // JSON has no NaN or Infinity: Qdrant would reject the whole request for one such value.
-  if (!vector.every(Number.isFinite)) return 'vector contains a non-finite value'
-  // Qdrant normalises cosine vectors on write; a zero vector has no direction to normalise.
-  if (spec.distance === 'cosine' && vector.every((v) => v === 0)) {
-    return 'zero vector has no cosine similarity'
-  }
-  if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex > MAX_CHUNK_INDEX) {
-    return `chunkIndex ${chunkIndex} is not an integer in [0, ${MAX_CHUNK_INDEX}]`
-  }
-  return undefined
 }
 
 function toPoint(record: VectorRecord): QdrantPoint {

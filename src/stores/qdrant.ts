@@ -13,8 +13,8 @@
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
-import { checkName, checkQuery, checkSpec, compareSpecs } from './lancedb-checks.ts'
-import { KeyedMutex } from './lancedb-mutex.ts'
+import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
+import { KeyedMutex } from './mutex.ts'
 import {
   createBody,
   missingIndexes,
@@ -166,10 +166,7 @@ export class QdrantStore implements VectorStore {
     { signal }: Signal,
   ): Promise<number> {
     this.#guard(signal)
-    checkName(collection)
-    if (!Number.isInteger(fromChunk) || fromChunk < 0) {
-      throw new VectorizeError('store_rejected', `fromChunk ${fromChunk} is not an integer >= 0`)
-    }
+    checkDelete(collection, fromChunk)
     await this.#require(collection, 'deleteDocument', signal)
     const filter = documentTail(documentId, fromChunk)
     // Qdrant's delete reports no count: count first (exact), then delete by the same filter.

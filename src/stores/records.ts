@@ -9,12 +9,13 @@ const MAX_CHUNK_INDEX = 2 ** 31 - 1
 export function invalidReason(record: VectorRecord, spec: CollectionSpec): string | undefined {
   const { vector, chunkIndex } = record
   if (typeof record.id !== 'string' || record.id === '') return 'id must be a non-empty string'
-  if (vector.length !== spec.dimensions) {
-    return `vector has ${vector.length} dimensions, collection ${spec.name} has ${spec.dimensions}`
+  if (!(vector instanceof Float32Array) || vector.length !== spec.dimensions) {
+    return `vector has ${vector?.length} dimensions, collection ${spec.name} has ${spec.dimensions}`
   }
+  // JSON has no NaN or Infinity (Qdrant would refuse the whole request for one such value).
   if (!vector.every(Number.isFinite)) return 'vector contains a non-finite value'
   // A zero vector has no direction: its cosine distance is NaN (LanceDB then never returns it, so
-  // it would be stored but unsearchable).
+  // it would be stored but unsearchable; Qdrant cannot normalise it).
   if (spec.distance === 'cosine' && vector.every((v) => v === 0)) {
     return 'zero vector has no cosine similarity'
   }

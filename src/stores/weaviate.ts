@@ -23,8 +23,8 @@ import type {
   VectorRecord,
   VectorStore,
 } from './store.ts'
-import { checkName, checkQuery, checkSpec, compareSpecs } from './lancedb-checks.ts'
-import { KeyedMutex } from './lancedb-mutex.ts'
+import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
+import { KeyedMutex } from './mutex.ts'
 import { compileFilter } from './weaviate-filter.ts'
 import { connect, useCollection, type Handle, type WeaviateConfig } from './weaviate-connect.ts'
 import { isTransientObjectError, translateWeaviateError } from './weaviate-errors.ts'
@@ -170,10 +170,7 @@ export class WeaviateStore implements VectorStore {
     { signal }: Signal,
   ): Promise<number> {
     this.#guard(signal)
-    checkName(collection)
-    if (!Number.isInteger(fromChunk) || fromChunk < 0) {
-      throw new VectorizeError('store_rejected', `fromChunk ${fromChunk} is not an integer >= 0`)
-    }
+    checkDelete(collection, fromChunk)
     const { handle } = await this.#require(collection, 'deleteDocument')
     const f = handle.filter
     const where =

@@ -1,4 +1,4 @@
-/** Argument checks of LanceDbStore: everything here throws before LanceDB is touched. */
+/** Argument checks shared by the store adapters: everything here throws before a store is touched. */
 import { VectorizeError } from '../worker/errors.ts'
 import { distances, type CollectionSpec, type SearchQuery } from './store.ts'
 
@@ -14,6 +14,14 @@ export function checkName(name: string): void {
     throw rejected(
       `collection name ${JSON.stringify(name)} is invalid: letters, digits and _, starting with a letter, at most 63`,
     )
+  }
+}
+
+/** The arguments of `deleteDocument`. */
+export function checkDelete(collection: string, fromChunk: number): void {
+  checkName(collection)
+  if (!Number.isInteger(fromChunk) || fromChunk < 0) {
+    throw rejected(`fromChunk ${fromChunk} is not an integer >= 0`)
   }
 }
 
