@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks'
 import { silentLogger } from '../src/observability/logger.ts'
 import { LanceDbStore } from '../src/stores/lancedb.ts'
 import type { FilterCondition, VectorRecord } from '../src/stores/store.ts'
+import { benchRecords, vectors } from './bench/vectors.ts'
 
 const rows = Number(process.argv[2] ?? 10_000)
 const dims = Number(process.argv[3] ?? 64)
@@ -17,30 +18,10 @@ const batchSize = 500
 const queries = 200
 const opts = { signal: new AbortController().signal }
 
-/** mulberry32: a seeded generator so runs compare. */
-function random(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const next = random(42)
-const vector = () => Float32Array.from({ length: dims }, () => next() * 2 - 1)
+const vector = vectors(dims)
 
 function records(): VectorRecord[] {
-  return Array.from({ length: rows }, (_, i) => ({
-    id: `id-${i}`,
-    vector: vector(),
-    taskId: 'bench',
-    documentId: `doc-${Math.floor(i / 10)}`,
-    chunkIndex: i % 10,
-    text: `chunk ${i} of a benchmark document`,
-    metadata: { lang: ['en', 'fr', 'de'][i % 3], n: i, ok: i % 2 === 0 },
-  }))
+  return benchRecords(rows, vector)
 }
 
 async function upsertAll(store: LanceDbStore, name: string, all: VectorRecord[]): Promise<number> {

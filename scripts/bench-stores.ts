@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { silentLogger } from '../src/observability/logger.ts'
 import type { FilterCondition, VectorRecord, VectorStore } from '../src/stores/store.ts'
+import { benchRecords, vectors } from './bench/vectors.ts'
 
 const rows = Number(process.argv[2] ?? 10_000)
 const dims = Number(process.argv[3] ?? 384)
@@ -21,28 +22,8 @@ const queries = 200
 const opts = { signal: new AbortController().signal }
 const deps = { logger: silentLogger }
 
-/** mulberry32: a seeded generator so runs compare. */
-function random(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const next = random(42)
-const vector = () => Float32Array.from({ length: dims }, () => next() * 2 - 1)
-const data: VectorRecord[] = Array.from({ length: rows }, (_, i) => ({
-  id: `id-${i}`,
-  vector: vector(),
-  taskId: 'bench',
-  documentId: `doc-${Math.floor(i / 10)}`,
-  chunkIndex: i % 10,
-  text: `chunk ${i} of a benchmark document`,
-  metadata: { lang: ['en', 'fr', 'de'][i % 3], n: i, ok: i % 2 === 0 },
-}))
+const vector = vectors(dims)
+const data: VectorRecord[] = benchRecords(rows, vector)
 const probes = Array.from({ length: queries }, vector)
 
 async function latency(store: VectorStore, name: string, filter?: FilterCondition[]) {
