@@ -20,7 +20,6 @@ import type {
   CollectionSpec,
   SearchHit,
   SearchQuery,
-  UpsertFailure,
   UpsertResult,
   VectorRecord,
   VectorStore,
@@ -36,9 +35,8 @@ import {
   toRow,
   toSchema,
   type HitRow,
-  type Row,
 } from './lancedb-schema.ts'
-import { invalidReason } from './records.ts'
+import { splitRecords } from './records.ts'
 import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
 
 export interface LanceDbConfig {
@@ -315,25 +313,13 @@ export class LanceDbStore implements VectorStore {
   }
 }
 
-/** Splits records into writable rows (last one wins per id) and per-record failures. */
+/** Writable rows (mergeInsert would insert two rows of one id: one wins) and per-record failures. */
 function prepare(records: readonly VectorRecord[], spec: CollectionSpec) {
-  const byId = new Map<string, Row>()
-  const failed: UpsertFailure[] = []
-  records.forEach((record, index) => {
-    let reason = invalidReason(record, spec)
-    if (reason === undefined) {
-      try {
-        const row = toRow(record)
-        // mergeInsert with two source rows for one id inserts both, so a batch is deduplicated.
-        byId.delete(record.id)
-        byId.set(record.id, row)
-      } catch (err) {
-        reason = `metadata is not JSON-serialisable: ${err instanceof Error ? err.message : ''}`
-      }
-    }
-    if (reason !== undefined) failed.push({ index, id: String(record.id), reason })
-  })
-  return { rows: [...byId.values()], failed }
+  const { writes: rows, failed } = splitRecords(records, spec, (r) => ({
+    key: r.id,
+    value: toRow(r),
+  }))
+  return { rows, failed }
 }
 
 function unavailable(message: string, cause?: unknown): VectorizeError {

@@ -10,8 +10,8 @@
  * and `metadata` (the record's metadata object; filters address `metadata.<field>`).
  */
 import { v5 as uuidv5 } from 'uuid'
-import { invalidReason } from './records.ts'
-import type { CollectionSpec, SearchHit, UpsertFailure, VectorRecord } from './store.ts'
+import { splitRecords } from './records.ts'
+import type { CollectionSpec, SearchHit, VectorRecord } from './store.ts'
 
 /** Namespace of ids that are not UUIDs already; changing it would re-key such points. */
 const POINT_ID_NAMESPACE = '2b0f7d3e-58c1-4f0a-9a8e-3c6d2e1f7b45'
@@ -51,28 +51,14 @@ function toPoint(record: VectorRecord): QdrantPoint {
   }
 }
 
-/**
- * Splits records into points to send (the last record wins when a batch repeats an id, as two
- * requests in flight could otherwise land in either order) and per-record failures.
- */
+/** Points to send with their JSON size, and per-record failures (records.ts splitRecords). */
 export function preparePoints(records: readonly VectorRecord[], spec: CollectionSpec) {
-  const byId = new Map<string, Prepared>()
-  const failed: UpsertFailure[] = []
-  records.forEach((record, index) => {
-    let reason = invalidReason(record, spec)
-    if (reason === undefined) {
-      try {
-        const point = toPoint(record)
-        const bytes = Buffer.byteLength(JSON.stringify(point)) + 1
-        byId.delete(point.id)
-        byId.set(point.id, { index, point, bytes })
-      } catch (err) {
-        reason = `metadata is not JSON-serialisable: ${err instanceof Error ? err.message : ''}`
-      }
-    }
-    if (reason !== undefined) failed.push({ index, id: String(record.id), reason })
+  const { writes: points, failed } = splitRecords(records, spec, (record, index) => {
+    const point = toPoint(record)
+    const bytes = Buffer.byteLength(JSON.stringify(point)) + 1
+    return { key: point.id, value: { index, point, bytes } satisfies Prepared }
   })
-  return { points: [...byId.values()], failed }
+  return { points, failed }
 }
 
 /**

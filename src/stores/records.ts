@@ -1,7 +1,7 @@
 /**
  * Record checks and metadata restoring shared by the store adapters (no vendor SDK here).
  */
-import type { CollectionSpec, VectorRecord } from './store.ts'
+import type { CollectionSpec, UpsertFailure, VectorRecord } from './store.ts'
 
 const MAX_CHUNK_INDEX = 2 ** 31 - 1
 
@@ -39,4 +39,32 @@ export function parseMetadata(json: string): Record<string, unknown> {
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
     ? (parsed as Record<string, unknown>)
     : (Object.create(null) as Record<string, unknown>)
+}
+
+/**
+ * Splits records into what to write and per-record failures (invalid records, and metadata that
+ * `convert` cannot serialise). When a batch repeats a key, the last record wins: two writes of one
+ * id in one request land in no defined order (LanceDB's mergeInsert even inserts both).
+ */
+export function splitRecords<T>(
+  records: readonly VectorRecord[],
+  spec: CollectionSpec,
+  convert: (record: VectorRecord, index: number) => { readonly key: string; readonly value: T },
+): { writes: T[]; failed: UpsertFailure[] } {
+  const byKey = new Map<string, T>()
+  const failed: UpsertFailure[] = []
+  records.forEach((record, index) => {
+    let reason = invalidReason(record, spec)
+    if (reason === undefined) {
+      try {
+        const { key, value } = convert(record, index)
+        byKey.delete(key)
+        byKey.set(key, value)
+      } catch (err) {
+        reason = `metadata is not JSON-serialisable: ${err instanceof Error ? err.message : ''}`
+      }
+    }
+    if (reason !== undefined) failed.push({ index, id: String(record.id), reason })
+  })
+  return { writes: [...byKey.values()], failed }
 }

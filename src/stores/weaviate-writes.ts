@@ -1,7 +1,7 @@
 /** Records → Weaviate objects, and the metadata properties a batch needs. */
 import type { Collection, Properties } from 'weaviate-client'
-import type { CollectionSpec, UpsertFailure, VectorRecord } from './store.ts'
-import { invalidReason } from './records.ts'
+import type { CollectionSpec, VectorRecord } from './store.ts'
+import { splitRecords } from './records.ts'
 import {
   fieldDefinition,
   indexedFields,
@@ -25,27 +25,15 @@ export interface Prepared {
   readonly fields: readonly PropertyCreate[]
 }
 
-/** Splits records into objects (last one wins per id) and per-record failures. */
+/** Objects to send with the property definitions they need, and per-record failures. */
 export function prepare(records: readonly VectorRecord[], spec: CollectionSpec) {
-  const byId = new Map<string, Prepared>()
-  const failed: UpsertFailure[] = []
-  records.forEach((record, index) => {
-    let reason = invalidReason(record, spec)
-    if (reason === undefined) {
-      try {
-        const properties = toProperties(record)
-        const fields = indexedFields(record.metadata ?? {}).map(([f, t]) => fieldDefinition(f, t))
-        const object = { id: objectId(record.id), properties, vectors: Array.from(record.vector) }
-        // Two objects with one UUID in a batch are written in no defined order: keep the last.
-        byId.delete(object.id)
-        byId.set(object.id, { index, id: record.id, object, fields })
-      } catch (err) {
-        reason = `metadata is not JSON-serialisable: ${err instanceof Error ? err.message : ''}`
-      }
-    }
-    if (reason !== undefined) failed.push({ index, id: String(record.id), reason })
+  const { writes: objects, failed } = splitRecords(records, spec, (record, index) => {
+    const properties = toProperties(record)
+    const fields = indexedFields(record.metadata ?? {}).map(([f, t]) => fieldDefinition(f, t))
+    const object = { id: objectId(record.id), properties, vectors: Array.from(record.vector) }
+    return { key: object.id, value: { index, id: record.id, object, fields } satisfies Prepared }
   })
-  return { objects: [...byId.values()], failed }
+  return { objects, failed }
 }
 
 /**
