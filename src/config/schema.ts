@@ -93,9 +93,9 @@ const processing = z.strictObject({
     .number()
     .int()
     .min(0)
-    .default(3)
+    .default(0)
     .describe(
-      'Dead-letter a message (`crash_loop`) once this many worker processes died with it in flight (Kafka); 0 = never',
+      'Kafka crash-loop guard: dead-letter a message (`crash_loop`) once this many worker processes died with it in flight, e.g. 3; 0 = guard off',
     ),
   default_collection: collectionName
     .default('documents')

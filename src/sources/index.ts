@@ -25,7 +25,11 @@ export const sources: Readonly<Record<ResolvedSourceKind, Factory<TaskSource>>> 
       { dir: config.queue.dir, pollIntervalMs: config.queue.poll_interval_ms },
       deps,
     ),
-  kafka: (config, deps) => KafkaSource.create({ kafka: config.kafka }, deps),
+  kafka: (config, deps) =>
+    KafkaSource.create(
+      { kafka: config.kafka, crashGuard: config.processing.max_crashes > 0 },
+      deps,
+    ),
 }
 
 export const publishers: Readonly<Record<ResolvedSourceKind, Factory<TaskPublisher>>> = {

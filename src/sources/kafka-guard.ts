@@ -86,6 +86,8 @@ export interface GuardOptions {
   readonly now?: () => number
   /** This source instance's id in its markers (a partition lost and won back is not a death). */
   readonly owner: string
+  /** Off: no markers are read or written and nothing is held (`processing.max_crashes: 0`). */
+  readonly enabled?: boolean
 }
 
 export class CrashGuard {
@@ -120,7 +122,7 @@ export class CrashGuard {
   /** Whether a message must be admitted (marked) before it is handed out. */
   needsAdmission(partition: number): boolean {
     const g = this.#partitions.get(partition)
-    return g !== undefined && (!g.checked || this.serial)
+    return this.#opts.enabled !== false && g !== undefined && (!g.checked || this.serial)
   }
 
   /** True until the partition's first message after assignment has been admitted. */
@@ -186,7 +188,8 @@ export class CrashGuard {
    * handed out, a death now is charged once to `offset`, the oldest of them; else none.
    */
   progressMarker(offset: number, running: boolean): Marker | undefined {
-    return running ? { at: offset, starts: 1, by: this.#opts.owner } : undefined
+    if (this.#opts.enabled === false || !running) return undefined
+    return { at: offset, starts: 1, by: this.#opts.owner }
   }
 
   /** The worker committed `offset` (the next to read) with this marker, or none. */

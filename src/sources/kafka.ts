@@ -44,12 +44,16 @@ export interface KafkaSourceConfig {
   readonly maxBufferedBytes?: number
   /** How often `untilIdle` compares positions with the partitions' ends. */
   readonly idleCheckMs?: number
+  /** Crash-loop guard on (processing.max_crashes > 0); off by default. */
+  readonly crashGuard?: boolean
   /** Crash-loop guard: messages a careful partition hands out one at a time, and for how long. */
   readonly carefulWindow?: number
   readonly carefulWindowMs?: number
 }
 
 const empty = new Uint8Array(0)
+/** How long one marker write may take; a stuck one must not hold up the worker's commits. */
+const markerTimeoutMs = 15_000
 /** How long a clean hand-back may spend taking back crash-guard markers. */
 const handBackTimeoutMs = 2_000
 
@@ -109,6 +113,7 @@ export class KafkaSource implements TaskSource {
       windowMs: config.carefulWindowMs ?? 120_000,
       logger,
       owner: randomUUID(),
+      enabled: config.crashGuard === true,
     })
     this.#admissions = new Admissions(this.#guard, {
       owned: this.#owned,
@@ -273,7 +278,7 @@ export class KafkaSource implements TaskSource {
         const [stored] = await this.#consumer.committed([{ topic, partition }], 10_000)
         return parseMarker(stored?.metadata)
       },
-      write: (partition, marker, signal = this.#closing.signal) =>
+      write: (partition, marker, signal = AbortSignal.timeout(markerTimeoutMs)) =>
         this.#serialized(async () => {
           const offset = {
             topic,

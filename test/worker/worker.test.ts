@@ -85,7 +85,13 @@ describe('Worker', () => {
     const reporter = await LocalReporter.create({ dir: queue }, { logger: silentLogger })
     const config = testConfig({
       worker: { id: 'w-test' },
-      processing: { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry },
+      processing: {
+        ...limits,
+        max_concurrent_tasks: 8,
+        default_collection: 'docs',
+        retry,
+        max_crashes: 3,
+      },
     })
     // What the Kafka source's crash guard would say about each message.
     const guarded: TaskSource = {
@@ -140,7 +146,7 @@ describe('Worker', () => {
     const { stats, reporter } = await run(join(dir, 'q-crash'), messages, lance, (m) =>
       m.offset === 1 ? 3 : m.offset === 2 ? 2 : 0,
     )
-    assert.equal(stats.succeeded, 2, 'two deaths are below the default max_crashes (3)')
+    assert.equal(stats.succeeded, 2, 'two deaths are below max_crashes (3)')
     assert.equal(stats.deadLetters, 1)
     const letters = []
     for await (const letter of reporter.deadLetters({ signal })) letters.push(letter)
