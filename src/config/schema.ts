@@ -93,9 +93,9 @@ const processing = z.strictObject({
     .number()
     .int()
     .min(0)
-    .default(0)
+    .default(3)
     .describe(
-      'Kafka crash-loop guard: dead-letter a message (`crash_loop`) once this many worker processes died with it in flight, e.g. 3; 0 = guard off',
+      'Kafka crash-loop guard: dead-letter a message (`crash_loop`) once this many worker processes died with it in flight; 0 = guard off',
     ),
   default_collection: collectionName
     .default('documents')

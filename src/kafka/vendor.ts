@@ -82,6 +82,8 @@ export interface VendorConsumer {
   committed(partitions: VendorTopicPartition[], timeoutMs?: number): Promise<VendorCommitted[]>
   pause(topics: { topic: string; partitions: number[] }[]): void
   resume(topics: { topic: string; partitions: number[] }[]): void
+  /** The partitions assigned to this consumer now. */
+  assignment(): VendorTopicPartition[]
   dependentAdmin(): VendorAdmin
 }
 

@@ -54,6 +54,8 @@ export interface KafkaSourceConfig {
 const empty = new Uint8Array(0)
 /** How long one marker write may take; a stuck one must not hold up the worker's commits. */
 const markerTimeoutMs = 15_000
+/** How often the consumer refreshes topic metadata (see the consumer's config). */
+export const metadataRefreshMs = 5_000
 /** How long a clean hand-back may spend taking back crash-guard markers. */
 const handBackTimeoutMs = 2_000
 
@@ -144,6 +146,11 @@ export class KafkaSource implements TaskSource {
         // pause/resume cycle cost ~500 ms of stall (measured); 50 ms keeps it short, at the price
         // of ~20 fetch requests a second from an idle consumer.
         maxWaitTimeInMs: 50,
+        // topic.metadata.refresh.interval.ms (librdkafka: 5 min). A subscribed topic missing from
+        // a metadata answer (just created, or a broker still loading it after a restart) is left
+        // out of the assignment until the next refresh: a reader subscribed right after creating
+        // its topic got nothing for minutes under load. The refresh is one small request.
+        metadataMaxAge: metadataRefreshMs,
       },
       rebalance_cb: rebalance,
       // Static membership: a restarted worker with the same id takes its partitions back at

@@ -33,6 +33,8 @@ export interface Background {
   readonly child: ChildProcess
   /** Resolves when the child has exited, with what it printed. */
   readonly exited: Promise<CliResult>
+  /** What it has printed so far (capped). */
+  output(): { readonly stdout: string; readonly stderr: string }
 }
 
 export interface Workspace {
@@ -131,7 +133,7 @@ function spawnCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv):
     child.once('error', reject)
     child.once('close', (code, signal) => resolve({ code, signal, ...out }))
   })
-  return { child, exited }
+  return { child, exited, output: () => ({ ...out }) }
 }
 
 async function withTimeout(
@@ -166,6 +168,6 @@ export function describeRun(args: readonly string[], result: CliResult): string 
   return `vectorize ${args.join(' ')}: ${ended}\nstdout: ${tail(result.stdout)}\nstderr: ${tail(result.stderr)}`
 }
 
-function tail(text: string): string {
+export function tail(text: string): string {
   return text.length > 2000 ? `…${text.slice(-2000)}` : text
 }

@@ -13,7 +13,7 @@ import { connect } from '@lancedb/lancedb'
 import { allTopics } from '../../src/kafka/admin.ts'
 import type { KafkaSettings } from '../../src/kafka/client.ts'
 import type { ResultMessage, StatusMessage } from '../../src/protocol/report.ts'
-import { createWorkspace, describeRun, type CliResult, type Workspace } from './cli.ts'
+import { createWorkspace, describeRun, tail, type CliResult, type Workspace } from './cli.ts'
 import type { ReadRecord } from './kafka.ts'
 import { createTopics, GroupProbe, kafkaSettings, readToEnd, watchTopic } from './kafka.ts'
 import { waitUntil } from './wait.ts'
@@ -104,6 +104,8 @@ export interface CliWorker {
   stop(timeoutMs: number): Promise<{ result: CliResult; ms: number }>
   /** SIGKILL, then its exit. */
   kill(): Promise<CliResult>
+  /** What it has printed so far. */
+  output(): { readonly stdout: string; readonly stderr: string }
 }
 
 export interface KafkaCluster {
@@ -177,6 +179,7 @@ export async function kafkaCluster(
       exited,
       stop: (timeoutMs) => signal('SIGTERM', timeoutMs),
       kill: async () => (await signal('SIGKILL', 10_000)).result,
+      output: () => bg.output(),
     }
     workers.push({ worker, told: () => told })
     return worker
@@ -190,8 +193,14 @@ export async function kafkaCluster(
       )
     }
   }
+  /** On a timeout the error carries each running worker's latest log lines: what was it doing? */
   const waitFor = (what: () => string, done: () => boolean, timeoutMs: number) =>
-    waitUntil(what, done, { timeoutMs, check })
+    waitUntil(what, done, { timeoutMs, check }).catch((err: unknown) => {
+      const logs = workers
+        .filter((w) => !w.worker.result)
+        .map((w) => `worker ${w.worker.id} stderr: ${tail(w.worker.output().stderr)}`)
+      throw new Error([(err as Error).message, ...logs].join('\n'), { cause: err })
+    })
 
   return { ws, settings, env, group, board, submit, worker, waitFor }
 }

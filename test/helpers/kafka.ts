@@ -13,6 +13,7 @@ import { createClient } from '../../src/kafka/client.ts'
 import type { VendorAdmin, VendorKafka, VendorKafkaJS } from '../../src/kafka/vendor.ts'
 import type { VendorMessage } from '../../src/kafka/vendor.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
+import { metadataRefreshMs } from '../../src/sources/kafka.ts'
 
 export const kafkaBrokers = (process.env.VECTORIZE_TEST_KAFKA_BROKERS ?? '')
   .split(',')
@@ -117,9 +118,7 @@ export interface ReadRecord {
 
 /** Reads `count` records of `topic` from the start with a fresh group, like any plain consumer. */
 export async function readTopic(topic: string, count: number, timeoutMs = 30_000) {
-  const consumer = (await testClient()).consumer({
-    kafkaJS: { groupId: uniqueName('reader'), fromBeginning: true, autoCommit: false },
-  })
+  const consumer = await readerConsumer()
   await consumer.connect()
   const records: ReadRecord[] = []
   try {
@@ -163,13 +162,23 @@ function toRecord(partition: number, message: VendorMessage): ReadRecord {
 }
 
 /** A plain consumer of `topic` from its start (fresh group, no commits); resolves to its close. */
+/** A plain consumer in a group of its own, reading from the start, committing nothing. */
+async function readerConsumer() {
+  return (await testClient()).consumer({
+    kafkaJS: {
+      groupId: uniqueName('reader'),
+      fromBeginning: true,
+      autoCommit: false,
+      metadataMaxAge: metadataRefreshMs, // as the worker does: see sources/kafka.ts
+    },
+  })
+}
+
 async function consumeFromStart(
   topic: string,
   onRecord: (record: ReadRecord) => void,
 ): Promise<() => Promise<void>> {
-  const consumer = (await testClient()).consumer({
-    kafkaJS: { groupId: uniqueName('reader'), fromBeginning: true, autoCommit: false },
-  })
+  const consumer = await readerConsumer()
   await consumer.connect()
   try {
     await consumer.subscribe({ topics: [topic] })
@@ -179,6 +188,12 @@ async function consumeFromStart(
         return Promise.resolve()
       },
     })
+    // A watcher that never got its partitions would look like workers that publish nothing.
+    await waitUntil(
+      () => `the reader of ${topic} to be assigned its partitions`,
+      () => consumer.assignment().length > 0,
+      { timeoutMs: 60_000 },
+    )
   } catch (err) {
     await consumer.disconnect()
     throw err
