@@ -1,0 +1,80 @@
+/**
+ * PDF with pdfjs (legacy build for Node), guarded (reliability.md S4): `isEvalSupported: false`
+ * (CVE-2024-4367: font programs must never become JS), no font faces, no remote fetches; the page
+ * count is checked before any page is read, and the parse time against `max_document_ms` between
+ * pages. Each page is one section (chunks never cross pages), pages joined by a blank line.
+ */
+import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs'
+import type { TextItem } from 'pdfjs-dist/types/src/display/api.js'
+import { TextBuilder } from './builder.ts'
+import type { DocumentParser, ParseInput, ParsedDocument } from './document.ts'
+import { documentTooLarge, invalidDocument } from './errors.ts'
+
+export const pdfParser: DocumentParser = { format: 'pdf', parse: parsePdf }
+
+async function parsePdf({ bytes, origin, limits, signal }: ParseInput): Promise<ParsedDocument> {
+  const deadline = performance.now() + limits.max_document_ms
+  const task = getDocument({
+    data: new Uint8Array(bytes),
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    disableAutoFetch: true,
+    stopAtErrors: true,
+    verbosity: VerbosityLevel.ERRORS,
+  })
+  try {
+    const pdf = await task.promise.catch((err: unknown) => {
+      throw invalidDocument('pdf', origin, 'could not be opened', err)
+    })
+    if (pdf.numPages > limits.max_pdf_pages)
+      throw documentTooLarge(
+        'pdf',
+        origin,
+        `has ${pdf.numPages} pages, over content.max_pdf_pages (${limits.max_pdf_pages})`,
+        { pages: pdf.numPages, limit: 'max_pdf_pages' },
+      )
+    const out = new TextBuilder()
+    for (let n = 1; n <= pdf.numPages; n++) {
+      signal.throwIfAborted()
+      if (performance.now() > deadline)
+        throw documentTooLarge(
+          'pdf',
+          origin,
+          `took longer than content.max_document_ms (${limits.max_document_ms}) to parse, at page ${n} of ${pdf.numPages}`,
+          { page: n, limit: 'max_document_ms' },
+        )
+      out.breakParagraph()
+      out.section({ page: n })
+      out.append(await pageText(pdf, n, origin))
+    }
+    const title = await documentTitle(pdf)
+    return out.build({ ...(title && { title }), metadata: { pages: pdf.numPages } })
+  } finally {
+    await task.destroy()
+  }
+}
+
+type Pdf = Awaited<ReturnType<typeof getDocument>['promise']>
+
+async function pageText(pdf: Pdf, n: number, origin: string): Promise<string> {
+  try {
+    const page = await pdf.getPage(n)
+    const content = await page.getTextContent()
+    page.cleanup()
+    let text = ''
+    for (const item of content.items) {
+      if (!('str' in item)) continue
+      text += (item as TextItem).str + ((item as TextItem).hasEOL ? '\n' : '')
+    }
+    return text.replace(/[ \t]+\n/g, '\n').trim()
+  } catch (err) {
+    throw invalidDocument('pdf', origin, `page ${n} could not be read`, err)
+  }
+}
+
+async function documentTitle(pdf: Pdf): Promise<string | undefined> {
+  const meta = await pdf.getMetadata().catch(() => undefined)
+  const title = (meta?.info as { Title?: unknown } | undefined)?.Title
+  return typeof title === 'string' && title.trim() ? title.trim() : undefined
+}
