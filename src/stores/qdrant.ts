@@ -31,6 +31,7 @@ import type {
   CollectionSpec,
   SearchHit,
   SearchQuery,
+  StoredRecord,
   UpsertFailure,
   UpsertResult,
   VectorRecord,
@@ -203,6 +204,12 @@ export class QdrantStore implements VectorStore {
         throw this.#forget(collection, 'search', err)
       })
     return result.points.map((p) => toHit(p, spec)).sort((a, b) => b.score - a.score)
+  }
+
+  fetch(collection: string, _ids: readonly string[], _opts: Signal): Promise<StoredRecord[]> {
+    return Promise.reject(
+      new VectorizeError('internal', `fetch ${collection}: not implemented for qdrant yet`),
+    )
   }
 
   async count(collection: string, { signal }: Signal): Promise<number> {

@@ -19,6 +19,7 @@ import type {
   CollectionSpec,
   SearchHit,
   SearchQuery,
+  StoredRecord,
   UpsertResult,
   VectorRecord,
   VectorStore,
@@ -226,6 +227,12 @@ export class WeaviateStore implements VectorStore {
       .catch((err: unknown) => Promise.reject(this.#fail(collection, `search ${collection}`, err)))
     const hits = result.objects.map((o) => toHit(o, known.spec.distance))
     return hits.sort((a, b) => b.score - a.score)
+  }
+
+  fetch(collection: string, _ids: readonly string[], _opts: Signal): Promise<StoredRecord[]> {
+    return Promise.reject(
+      new VectorizeError('internal', `fetch ${collection}: not implemented for weaviate yet`),
+    )
   }
 
   async count(collection: string, { signal }: Signal): Promise<number> {
