@@ -12,6 +12,8 @@ export class TextBuilder {
   #sections: Section[] = []
   #open: Location = {}
   #openedAt = 0
+  /** Where the open section's heading text ended; -1 when it has none. */
+  #headingEnd = -1
 
   get length(): number {
     return this.#length
@@ -41,6 +43,13 @@ export class TextBuilder {
     this.#close()
     this.#open = location
     this.#openedAt = this.#length
+    this.#headingEnd = -1
+  }
+
+  /** Appends the open section's heading: a section with nothing after its heading is dropped. */
+  heading(text: string): void {
+    this.append(text)
+    this.#headingEnd = this.#length
   }
 
   build(extra: Omit<ParsedDocument, 'text' | 'sections'> = {}): ParsedDocument {
@@ -49,9 +58,21 @@ export class TextBuilder {
   }
 
   #close(): void {
-    if (this.#length > this.#openedAt)
+    const bare = this.#headingEnd >= 0 && this.#tailIsBlank(this.#headingEnd)
+    if (this.#length > this.#openedAt && !bare)
       this.#sections.push({ ...this.#open, start: this.#openedAt, end: this.#length })
     this.#openedAt = this.#length
+  }
+
+  #tailIsBlank(from: number): boolean {
+    let at = this.#length
+    for (let i = this.#parts.length - 1; i >= 0 && at > from; i--) {
+      const part = this.#parts[i]!
+      const tail = part.slice(Math.max(0, from - (at - part.length)))
+      if (tail.trim() !== '') return false
+      at -= part.length
+    }
+    return true
   }
 }
 

@@ -68,7 +68,7 @@ export function parseHtml(html: string): ParsedDocument {
         out.breakParagraph()
         const headingPath = path.filter((p) => p !== '')
         out.section(headingPath.length > 0 ? { headingPath } : {})
-        out.append(words)
+        out.heading(words)
         out.breakParagraph()
       }
     } else if (BLOCK.has(name) || name === 'head' || name === 'html') out.breakParagraph()

@@ -26,7 +26,7 @@ export function parseMarkdown(text: string): ParsedDocument {
     if (fenceMark && (!fence || fenceMark.startsWith(fence))) fence = fence ? undefined : fenceMark
     const heading = fence ? null : HEADING.exec(line)
     if (heading) {
-      push(sections, start, offset, path)
+      push(text, sections, start, offset, path)
       const level = heading[1]!.length
       path.splice(level - 1, path.length, heading[2]!.trim())
       for (let i = 0; i < level - 1; i++) path[i] ??= ''
@@ -35,12 +35,20 @@ export function parseMarkdown(text: string): ParsedDocument {
     }
     offset += line.length + 1
   }
-  push(sections, start, text.length, path)
+  push(text, sections, start, text.length, path)
   return { ...(title !== undefined && { title }), text, sections }
 }
 
-function push(sections: Section[], start: number, end: number, path: readonly string[]): void {
-  if (end <= start) return
+/** A section that is only its heading line is dropped: the heading lives on in the paths after it. */
+function push(
+  text: string,
+  sections: Section[],
+  start: number,
+  end: number,
+  path: readonly string[],
+): void {
+  const body = text.slice(start, end).trim()
+  if (body === '' || (path.length > 0 && HEADING.test(body) && !body.includes('\n'))) return
   const headingPath = path.filter((p) => p !== '')
   sections.push({ start, end, ...(headingPath.length > 0 && { headingPath }) })
 }

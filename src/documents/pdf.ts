@@ -5,7 +5,6 @@
  * pages. Each page is one section (chunks never cross pages), pages joined by a blank line.
  */
 import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs'
-import type { TextItem } from 'pdfjs-dist/types/src/display/api.js'
 import { TextBuilder } from './builder.ts'
 import type { DocumentParser, ParseInput, ParsedDocument } from './document.ts'
 import { documentTooLarge, invalidDocument } from './errors.ts'
@@ -65,7 +64,7 @@ async function pageText(pdf: Pdf, n: number, origin: string): Promise<string> {
     let text = ''
     for (const item of content.items) {
       if (!('str' in item)) continue
-      text += (item as TextItem).str + ((item as TextItem).hasEOL ? '\n' : '')
+      text += item.str + (item.hasEOL ? '\n' : '')
     }
     return text.replace(/[ \t]+\n/g, '\n').trim()
   } catch (err) {
@@ -74,7 +73,7 @@ async function pageText(pdf: Pdf, n: number, origin: string): Promise<string> {
 }
 
 async function documentTitle(pdf: Pdf): Promise<string | undefined> {
-  const meta = await pdf.getMetadata().catch(() => undefined)
+  const meta: { info?: unknown } | undefined = await pdf.getMetadata().catch(() => undefined)
   const title = (meta?.info as { Title?: unknown } | undefined)?.Title
   return typeof title === 'string' && title.trim() ? title.trim() : undefined
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import { defaultContentLimits } from '../../src/content/content.ts'
 import type { ParsedDocument, ParseInput } from '../../src/documents/document.ts'
 import { formatOf, parsers } from '../../src/documents/index.ts'
-import { VectorizeError } from '../../src/worker/errors.ts'
+import type { VectorizeError } from '../../src/worker/errors.ts'
 import { makeDocx, makePdf } from '../helpers/documents.ts'
 
 const input = (bytes: Buffer | string, extra: Partial<ParseInput> = {}): ParseInput => ({
