@@ -7,7 +7,7 @@ import { docxParser } from './docx.ts'
 import { htmlParser } from './html.ts'
 import { jsonParser } from './json.ts'
 import { markdownParser } from './markdown.ts'
-import { pdfParser } from './pdf.ts'
+import { pdfParser } from './pdf-parser.ts'
 import { textParser } from './text.ts'
 
 export const parsers: { readonly [F in DocumentFormat]: DocumentParser } = {

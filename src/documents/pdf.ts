@@ -1,18 +1,20 @@
 /**
- * PDF with pdfjs (legacy build for Node), guarded (reliability.md S4): `isEvalSupported: false`
+ * PDF text with pdfjs (legacy build for Node), guarded (reliability.md S4): `isEvalSupported: false`
  * (CVE-2024-4367: font programs must never become JS), no font faces, no remote fetches; the page
- * count is checked before any page is read, and the parse time against `max_document_ms` between
- * pages. Each page is one section (chunks never cross pages), pages joined by a blank line.
+ * count is checked before any page is read. Each page is one section (chunks never cross pages),
+ * pages joined by a blank line. Runs inside pdf-thread.ts (pdf-parser.ts starts it), which is
+ * killed at `max_document_ms` or a memory cap.
  */
 import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { TextBuilder } from './builder.ts'
-import type { DocumentParser, ParseInput, ParsedDocument } from './document.ts'
+import type { ParseInput, ParsedDocument } from './document.ts'
 import { documentTooLarge, invalidDocument } from './errors.ts'
 
-export const pdfParser: DocumentParser = { format: 'pdf', parse: parsePdf }
-
-async function parsePdf({ bytes, origin, limits, signal }: ParseInput): Promise<ParsedDocument> {
-  const deadline = performance.now() + limits.max_document_ms
+export async function extractPdf({
+  bytes,
+  origin,
+  limits,
+}: Omit<ParseInput, 'signal'>): Promise<ParsedDocument> {
   const task = getDocument({
     data: new Uint8Array(bytes),
     isEvalSupported: false,
@@ -35,14 +37,6 @@ async function parsePdf({ bytes, origin, limits, signal }: ParseInput): Promise<
       )
     const out = new TextBuilder()
     for (let n = 1; n <= pdf.numPages; n++) {
-      signal.throwIfAborted()
-      if (performance.now() > deadline)
-        throw documentTooLarge(
-          'pdf',
-          origin,
-          `took longer than content.max_document_ms (${limits.max_document_ms}) to parse, at page ${n} of ${pdf.numPages}`,
-          { page: n, limit: 'max_document_ms' },
-        )
       out.breakParagraph()
       out.section({ page: n })
       out.append(await pageText(pdf, n, origin))

@@ -81,6 +81,15 @@ describe('document parsers', () => {
     })
   })
 
+  it('should stop a PDF parse at content.max_document_ms', async () => {
+    const pdf = await makePdf(Array.from({ length: 50 }, (_, i) => `page ${i} text`))
+    const limits = { ...defaultContentLimits, max_document_ms: 1 }
+    await assert.rejects(parsers.pdf.parse(input(pdf, { limits })), {
+      code: 'document_too_large',
+      message: /took longer than content\.max_document_ms \(1\)/,
+    })
+  })
+
   it('should fail a file that is not a PDF with invalid_document', async () => {
     await assert.rejects(parsers.pdf.parse(input('not a pdf')), { code: 'invalid_document' })
   })
