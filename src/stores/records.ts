@@ -79,13 +79,14 @@ export const FETCH_PIECE = 256
 /**
  * `fetch` for every adapter: checks the ids, reads the distinct ones in pieces of `FETCH_PIECE`
  * (one piece at a time, so memory and the store's load stay bounded) and returns what was found in
- * the order of `ids`. `read` returns the stored records of one piece in any order; records whose
- * id was not asked for (a case variant of a UUID) are dropped.
+ * the order of `ids`. `read` returns the stored records of one piece in any order (records whose
+ * id was not asked for, such as a case variant of a UUID, are dropped), or undefined when the
+ * collection does not exist: the answer is then [] without reading further pieces.
  */
 export async function fetchInPieces(
   ids: readonly string[],
   signal: AbortSignal,
-  read: (piece: readonly string[]) => Promise<readonly StoredRecord[]>,
+  read: (piece: readonly string[]) => Promise<readonly StoredRecord[] | undefined>,
 ): Promise<StoredRecord[]> {
   const wanted = [...new Set(ids.filter((id) => id !== ''))]
   const found = new Map<string, StoredRecord>()
@@ -93,9 +94,9 @@ export async function fetchInPieces(
     if (signal.aborted) {
       throw new VectorizeError('cancelled', 'operation was cancelled', { cause: signal.reason })
     }
-    for (const record of await read(wanted.slice(start, start + FETCH_PIECE))) {
-      found.set(record.id, record)
-    }
+    const records = await read(wanted.slice(start, start + FETCH_PIECE))
+    if (records === undefined) return []
+    for (const record of records) found.set(record.id, record)
   }
   return wanted.flatMap((id) => {
     const record = found.get(id)

@@ -24,13 +24,29 @@ import type {
   VectorRecord,
   VectorStore,
 } from './store.ts'
-import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
+import {
+  checkDelete,
+  checkFetch,
+  checkName,
+  checkQuery,
+  checkSpec,
+  compareSpecs,
+} from './checks.ts'
 import { KeyedMutex } from './mutex.ts'
 import { compileFilter } from './weaviate-filter.ts'
 import { connect, useCollection, type Handle, type WeaviateConfig } from './weaviate-connect.ts'
 import { isTransientObjectError, translateWeaviateError } from './weaviate-errors.ts'
 import { className, collectionOf } from './weaviate-names.ts'
-import { classDefinition, hitProperties, specOf, toHit, wrapText } from './weaviate-schema.ts'
+import {
+  classDefinition,
+  hitProperties,
+  objectId,
+  specOf,
+  toHit,
+  toStored,
+  wrapText,
+} from './weaviate-schema.ts'
+import { fetchInPieces } from './records.ts'
 import { addProperties, prepare, type Prepared } from './weaviate-writes.ts'
 
 export type { WeaviateConfig }
@@ -229,10 +245,37 @@ export class WeaviateStore implements VectorStore {
     return hits.sort((a, b) => b.score - a.score)
   }
 
-  fetch(collection: string, _ids: readonly string[], _opts: Signal): Promise<StoredRecord[]> {
-    return Promise.reject(
-      new VectorizeError('internal', `fetch ${collection}: not implemented for weaviate yet`),
-    )
+  /**
+   * One filtered query per piece (`_id` containsAny the pieces' UUIDs, limit the piece size): a
+   * lookup in the id index, never a scan. A class that is gone gives [].
+   */
+  async fetch(
+    collection: string,
+    ids: readonly string[],
+    { signal }: Signal,
+  ): Promise<StoredRecord[]> {
+    this.#guard(signal)
+    checkFetch(collection, ids)
+    const known = await this.#load(collection, 'fetch')
+    if (known === undefined) return []
+    return fetchInPieces(ids, signal, async (piece) => {
+      const uuids = [...new Set(piece.map(objectId))]
+      try {
+        const result = await known.handle.query.fetchObjects({
+          filters: known.handle.filter.byId().containsAny(uuids),
+          limit: uuids.length,
+          returnProperties: [...hitProperties],
+        })
+        return result.objects.map(toStored)
+      } catch (err) {
+        const translated = this.#fail(collection, `fetch ${collection}`, err)
+        if (translated.retriable || (await this.#load(collection, 'fetch', true)) !== undefined) {
+          throw translated
+        }
+        this.#known.delete(collection)
+        return undefined
+      }
+    })
   }
 
   async count(collection: string, { signal }: Signal): Promise<number> {
