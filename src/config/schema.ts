@@ -216,6 +216,18 @@ const content = z.strictObject({
   max_chunks_per_document: positive
     .default(10_000)
     .describe('Most chunks one document may produce'),
+  max_document_ms: positive
+    .default(60_000)
+    .describe('Time limit for parsing one document (PDF pages are checked against it)'),
+  max_zip_entries: positive
+    .default(2_000)
+    .describe('Most entries a DOCX (zip) may list, checked before inflating'),
+  max_zip_bytes: positive
+    .default(256 * 1024 * 1024)
+    .describe('Largest total uncompressed size a DOCX (zip) may declare or inflate to'),
+  max_zip_ratio: positive
+    .default(200)
+    .describe('Largest uncompressed/compressed ratio of one DOCX (zip) entry'),
 })
 
 export const configSchema = z.strictObject({

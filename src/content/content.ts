@@ -10,6 +10,13 @@ export interface ContentLimits {
   readonly max_fetch_bytes: number
   /** Largest decoded image, width × height. */
   readonly max_image_pixels: number
+  /** Document guards (src/documents): PDF pages, chunks, parse time, zip (DOCX) limits. */
+  readonly max_pdf_pages: number
+  readonly max_chunks_per_document: number
+  readonly max_document_ms: number
+  readonly max_zip_entries: number
+  readonly max_zip_bytes: number
+  readonly max_zip_ratio: number
 }
 
 /** Safe defaults, the schema's: no local roots, no URLs. */
@@ -18,6 +25,12 @@ export const defaultContentLimits: ContentLimits = {
   allow_urls: false,
   max_fetch_bytes: 32 * 1024 * 1024,
   max_image_pixels: 40_000_000,
+  max_pdf_pages: 2_000,
+  max_chunks_per_document: 10_000,
+  max_document_ms: 60_000,
+  max_zip_entries: 2_000,
+  max_zip_bytes: 256 * 1024 * 1024,
+  max_zip_ratio: 200,
 }
 
 /** Where the bytes of an image or document come from (one of the three, per the task schema). */

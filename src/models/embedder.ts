@@ -51,6 +51,12 @@ export interface DecodedImage {
 export interface Embedder {
   readonly info: ModelInfo
   embed(texts: readonly string[], opts: Signal): Promise<Embedding[]>
+  /**
+   * Tokens each text has with this model's own tokenizer (special tokens included, before
+   * truncation), counted in the inference thread without running the model. Document chunking
+   * by tokens uses it.
+   */
+  countTokens(texts: readonly string[], opts: Signal): Promise<number[]>
   /** CLIP models only: image vectors in the same space as `embed`'s text vectors. */
   embedImages?(images: readonly DecodedImage[], opts: Signal): Promise<Float32Array[]>
 }

@@ -59,6 +59,12 @@ export type ThreadRequest =
       readonly key: string
       readonly images: readonly DecodedImage[]
     }
+  | {
+      readonly op: 'countTokens'
+      readonly id: number
+      readonly key: string
+      readonly texts: readonly string[]
+    }
   | { readonly op: 'unload'; readonly id: number; readonly key: string }
   | { readonly op: 'cancel'; readonly id: number }
   | { readonly op: 'configure'; readonly id: number; readonly maxBatchTokens: number }

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { EmbedQueue, type Reply } from './embed-queue.ts'
-import { loadTextModel } from './runner.ts'
+import { loadTextModel, type TextModel } from './runner.ts'
 import type { DecodedImage } from './embedder.ts'
 import type {
   BatchEvent,
@@ -21,6 +21,7 @@ const port = parentPort
 if (!port) throw new Error('models/thread.ts must run in a worker thread')
 
 const queues = new Map<string, EmbedQueue>()
+const models = new Map<string, TextModel>()
 const unloaders = new Map<string, () => Promise<void>>()
 /** SIGHUP may change the batch token budget after models were loaded. */
 let maxBatchTokens: number | undefined
@@ -55,6 +56,7 @@ async function load(id: number, spec: LoadSpec): Promise<void> {
     }
     queues.set(spec.key, new EmbedQueue(model, options, reply))
     unloaders.set(spec.key, () => model.dispose())
+    models.set(spec.key, model)
     specs.set(spec.key, spec)
     send({ id, ok: true, value: model.info })
   } catch (err) {
@@ -66,6 +68,7 @@ async function load(id: number, spec: LoadSpec): Promise<void> {
 async function unload(id: number, key: string): Promise<void> {
   queues.get(key)?.close()
   queues.delete(key)
+  models.delete(key)
   await unloaders.get(key)?.()
   unloaders.delete(key)
   specs.delete(key)
@@ -73,6 +76,21 @@ async function unload(id: number, key: string): Promise<void> {
   visions.delete(key)
   await vision?.then((v) => v.dispose()).catch(() => undefined)
   send({ id, ok: true, value: null })
+}
+
+/** Token counts (special tokens included, before truncation) for document chunking; no inference. */
+function countTokens(id: number, key: string, texts: readonly string[]): void {
+  const model = models.get(key)
+  if (!model) {
+    const error = {
+      code: 'inference_failed',
+      message: `model ${key} is not loaded`,
+      retriable: true,
+    }
+    return send({ id, ok: false, error })
+  }
+  const counts = Int32Array.from(model.tokenize(texts), (t) => t.inputTokens)
+  send({ id, ok: true, value: counts }, [counts.buffer])
 }
 
 /** CLIP image requests run as they come (no token budget to batch by); the tower loads on first use. */
@@ -124,6 +142,9 @@ port.on('message', (request: ThreadRequest) => {
     }
     case 'embedImages':
       void embedImages(request.id, request.key, request.images)
+      break
+    case 'countTokens':
+      countTokens(request.id, request.key, request.texts)
       break
     case 'unload':
       void unload(request.id, request.key)

@@ -242,7 +242,11 @@ export class TransformersModels implements ModelManager {
           await this.#thread.request<EmbedOutput>({ op: 'embed', key, texts }, opts.signal),
         ),
       )
-    if (info.family !== 'clip') return { info, embed }
+    const countTokens: Embedder['countTokens'] = (texts, opts) =>
+      this.#inflight(key, async () => [
+        ...(await this.#thread.request<Int32Array>({ op: 'countTokens', key, texts }, opts.signal)),
+      ])
+    if (info.family !== 'clip') return { info, embed, countTokens }
     const embedImages: Embedder['embedImages'] = (images, opts) =>
       this.#inflight(key, async () => {
         const out = await this.#thread.request<ImageOutput>(
@@ -252,7 +256,7 @@ export class TransformersModels implements ModelManager {
         const d = out.dimensions
         return images.map((_, i) => out.vectors.subarray(i * d, (i + 1) * d))
       })
-    return { info, embed, embedImages }
+    return { info, embed, countTokens, embedImages }
   }
 
   /** Counts a request against its model, so an evicted model unloads only once idle. */

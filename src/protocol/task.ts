@@ -60,13 +60,29 @@ export const imageTask = z.strictObject({
 export const documentFormats = ['txt', 'md', 'html', 'pdf', 'docx', 'json'] as const
 export const chunkingStrategies = ['tokens', 'sentences', 'paragraphs'] as const
 
+const fieldPath = z
+  .string()
+  .regex(/^[^.]+(\.[^.]+)*$/, 'a field name or dotted path, e.g. "body" or "post.title"')
+  .max(256)
+/** JSON documents: which fields are text and which are copied into chunk metadata. */
+export const documentFields = z.strictObject({
+  text: z.array(fieldPath).min(1).max(64),
+  metadata: z.array(fieldPath).max(64).optional(),
+})
+const documentCommon = {
+  id,
+  format: z.enum(documentFormats).optional(),
+  fields: documentFields.optional(),
+}
+
 export const documentTask = z.strictObject({
   ...common,
   type: z.literal('document'),
   document: z.union([
-    z.strictObject({ id, content: z.string(), format: z.enum(documentFormats).optional() }),
-    z.strictObject({ id, path: z.string().min(1), format: z.enum(documentFormats).optional() }),
-    z.strictObject({ id, url: z.string().min(1), format: z.enum(documentFormats).optional() }),
+    /** `content` is the text itself, or base64 for pdf and docx. */
+    z.strictObject({ ...documentCommon, content: z.string() }),
+    z.strictObject({ ...documentCommon, path: z.string().min(1) }),
+    z.strictObject({ ...documentCommon, url: z.string().min(1) }),
   ]),
   chunking: z
     .strictObject({

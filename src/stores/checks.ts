@@ -89,3 +89,11 @@ export function checkQuery(spec: CollectionSpec, query: SearchQuery): void {
     throw rejected(`search ${name}: a zero query vector has no cosine similarity`)
   }
 }
+
+/** The arguments of `fetch`: a valid name and a list of string ids. */
+export function checkFetch(collection: string, ids: readonly string[]): void {
+  checkName(collection)
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
+    throw rejected(`fetch ${collection}: ids must be a list of strings`)
+  }
+}

@@ -11,6 +11,7 @@ import type {
   CollectionSpec,
   SearchHit,
   SearchQuery,
+  StoredRecord,
   UpsertResult,
   VectorRecord,
   VectorStore,
@@ -77,6 +78,12 @@ export class GroupCommitStore implements VectorStore {
 
   search(collection: string, query: SearchQuery, opts: Signal): Promise<SearchHit[]> {
     return this.#inner.search(collection, query, opts)
+  }
+
+  /** Fetches wait for queued writes of the collection, so a caller reads what it has written. */
+  async fetch(collection: string, ids: readonly string[], opts: Signal): Promise<StoredRecord[]> {
+    await this.#lanes.get(collection)?.writing
+    return this.#inner.fetch(collection, ids, opts)
   }
 
   count(collection: string, opts: Signal): Promise<number> {

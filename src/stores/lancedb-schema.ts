@@ -1,6 +1,6 @@
 /**
  * The Arrow layout of a vectorize collection in LanceDB, and the conversions between VectorRecord,
- * table row and SearchHit.
+ * table row, SearchHit and StoredRecord.
  *
  * Metadata is arbitrary JSON per record, but LanceDB 0.31 cannot filter it as JSON from Node: a
  * Utf8 column is rejected by `json_extract`/`json_get_*`, and a `lance.json` column cannot be
@@ -32,6 +32,7 @@ import {
   type CollectionSpec,
   type Distance,
   type SearchHit,
+  type StoredRecord,
   type VectorRecord,
 } from './store.ts'
 import { FIELD_PATTERN, term } from './lancedb-filter.ts'
@@ -154,12 +155,18 @@ export const lanceDistance = { cosine: 'cosine', dot: 'dot', euclidean: 'l2' } a
 export type HitRow = Pick<Row, (typeof hitColumns)[number]> & { _distance: number }
 
 export function toHit(row: HitRow, distance: Distance): SearchHit {
+  return { ...toStored(row), score: toScore(distance, row._distance) }
+}
+
+/** What `fetch` reads back for each record: the `hitColumns`. */
+export type StoredRow = Pick<Row, (typeof hitColumns)[number]>
+
+export function toStored(row: StoredRow): StoredRecord {
   return {
     id: row.id,
-    score: toScore(distance, row._distance),
+    taskId: row.task_id,
     documentId: row.document_id,
     chunkIndex: row.chunk_index,
-    taskId: row.task_id,
     text: row.text,
     metadata: parseMetadata(row.metadata),
   }

@@ -20,6 +20,7 @@ import type {
   CollectionSpec,
   SearchHit,
   SearchQuery,
+  StoredRecord,
   UpsertResult,
   VectorRecord,
   VectorStore,
@@ -33,11 +34,20 @@ import {
   specOf,
   toHit,
   toRow,
+  toStored,
   toSchema,
   type HitRow,
+  type StoredRow,
 } from './lancedb-schema.ts'
-import { splitRecords } from './records.ts'
-import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
+import { fetchInPieces, splitRecords } from './records.ts'
+import {
+  checkDelete,
+  checkFetch,
+  checkName,
+  checkQuery,
+  checkSpec,
+  compareSpecs,
+} from './checks.ts'
 
 export interface LanceDbConfig {
   /** Directory that holds the tables; created if missing. */
@@ -190,6 +200,28 @@ export class LanceDbStore implements VectorStore {
     })) as HitRow[]
     const hits = rows.map((row) => toHit(row, spec.distance))
     return hits.sort((a, b) => b.score - a.score)
+  }
+
+  async fetch(
+    collection: string,
+    ids: readonly string[],
+    { signal }: Signal,
+  ): Promise<StoredRecord[]> {
+    this.#guard(signal)
+    checkFetch(collection, ids)
+    const opened = await this.#open(collection, 'fetch')
+    if (opened === undefined) return []
+    return fetchInPieces(ids, signal, async (piece) => {
+      const rows = (await opened.table
+        .query()
+        .where(`id IN (${piece.map(sqlString).join(', ')})`)
+        .select([...hitColumns])
+        .toArray()
+        .catch((err: unknown) => {
+          throw translateLanceError(err, `fetch ${collection}`)
+        })) as StoredRow[]
+      return rows.map(toStored)
+    })
   }
 
   async count(collection: string, { signal }: Signal): Promise<number> {

@@ -1,5 +1,6 @@
 /**
- * VectorRecord ⇄ Qdrant point, and how points are cut into requests.
+ * VectorRecord ⇄ Qdrant point (and back as StoredRecord or SearchHit), and how points are cut into
+ * requests.
  *
  * Point ids: Qdrant accepts only unsigned integers and UUIDs. The worker's ids are UUIDv5
  * (worker/ids.ts) and are used as they are (lower-cased, as Qdrant returns them); any other id is
@@ -11,7 +12,7 @@
  */
 import { v5 as uuidv5 } from 'uuid'
 import { splitRecords } from './records.ts'
-import type { CollectionSpec, SearchHit, VectorRecord } from './store.ts'
+import type { CollectionSpec, SearchHit, StoredRecord, VectorRecord } from './store.ts'
 
 /** Namespace of ids that are not UUIDs already; changing it would re-key such points. */
 const POINT_ID_NAMESPACE = '2b0f7d3e-58c1-4f0a-9a8e-3c6d2e1f7b45'
@@ -87,19 +88,21 @@ export function cutBatches(
   return batches
 }
 
-interface ScoredPoint {
+interface QdrantRecord {
   readonly id: string | number
-  readonly score: number
   readonly payload?: Record<string, unknown> | null
 }
 
-/** A search hit; Qdrant scores Euclid by distance (lower is closer), the contract by similarity. */
-export function toHit(point: ScoredPoint, spec: CollectionSpec): SearchHit {
+interface ScoredPoint extends QdrantRecord {
+  readonly score: number
+}
+
+/** A point read back (retrieve or query) as the record it was written from, less the vector. */
+export function toStored(point: QdrantRecord): StoredRecord {
   const payload = point.payload ?? {}
   const metadata = payload.metadata
   return {
     id: typeof payload.id === 'string' ? payload.id : String(point.id),
-    score: spec.distance === 'euclidean' ? -point.score : point.score,
     documentId: typeof payload.document_id === 'string' ? payload.document_id : '',
     chunkIndex: typeof payload.chunk_index === 'number' ? payload.chunk_index : 0,
     taskId: typeof payload.task_id === 'string' ? payload.task_id : '',
@@ -109,4 +112,9 @@ export function toHit(point: ScoredPoint, spec: CollectionSpec): SearchHit {
         ? (metadata as Record<string, unknown>)
         : {},
   }
+}
+
+/** A search hit; Qdrant scores Euclid by distance (lower is closer), the contract by similarity. */
+export function toHit(point: ScoredPoint, spec: CollectionSpec): SearchHit {
+  return { ...toStored(point), score: spec.distance === 'euclidean' ? -point.score : point.score }
 }

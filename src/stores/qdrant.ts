@@ -13,7 +13,14 @@
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
-import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
+import {
+  checkDelete,
+  checkFetch,
+  checkName,
+  checkQuery,
+  checkSpec,
+  compareSpecs,
+} from './checks.ts'
 import { KeyedMutex } from './mutex.ts'
 import {
   createBody,
@@ -25,12 +32,21 @@ import { refusedPoints, status } from './qdrant-errors.ts'
 import { QdrantHttp, type Api } from './qdrant-http.ts'
 import { documentTail, toQdrantFilter, type QdrantFilter } from './qdrant-filter.ts'
 import { Limiter } from './qdrant-limiter.ts'
-import { cutBatches, preparePoints, toHit, type Prepared } from './qdrant-points.ts'
+import {
+  cutBatches,
+  pointId,
+  preparePoints,
+  toHit,
+  toStored,
+  type Prepared,
+} from './qdrant-points.ts'
+import { fetchInPieces } from './records.ts'
 import type {
   CollectionInfo,
   CollectionSpec,
   SearchHit,
   SearchQuery,
+  StoredRecord,
   UpsertFailure,
   UpsertResult,
   VectorRecord,
@@ -203,6 +219,36 @@ export class QdrantStore implements VectorStore {
         throw this.#forget(collection, 'search', err)
       })
     return result.points.map((p) => toHit(p, spec)).sort((a, b) => b.score - a.score)
+  }
+
+  /** Retrieves points by id, a piece per request; a 404 (no such collection) gives []. */
+  async fetch(
+    collection: string,
+    ids: readonly string[],
+    { signal }: Signal,
+  ): Promise<StoredRecord[]> {
+    this.#guard(signal)
+    checkFetch(collection, ids)
+    return fetchInPieces(ids, signal, async (piece) => {
+      try {
+        const points = await this.#http.call(`fetch ${collection}`, signal, (init) =>
+          this.#api.getPoints(
+            {
+              collection_name: collection,
+              ids: [...new Set(piece.map(pointId))],
+              with_payload: true,
+              with_vector: false,
+            },
+            init,
+          ),
+        )
+        return points.map(toStored)
+      } catch (err) {
+        if (status(err) !== 404) throw err
+        this.#specs.delete(collection)
+        return undefined
+      }
+    })
   }
 
   async count(collection: string, { signal }: Signal): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * Record checks and metadata restoring shared by the store adapters (no vendor SDK here).
  */
-import type { CollectionSpec, UpsertFailure, VectorRecord } from './store.ts'
+import { VectorizeError } from '../worker/errors.ts'
+import type { CollectionSpec, StoredRecord, UpsertFailure, VectorRecord } from './store.ts'
 
 const MAX_CHUNK_INDEX = 2 ** 31 - 1
 
@@ -67,4 +68,38 @@ export function splitRecords<T>(
     if (reason !== undefined) failed.push({ index, id: String(record.id), reason })
   })
   return { writes: [...byKey.values()], failed }
+}
+
+/**
+ * Most ids one fetch request asks for. A document of 10,000 chunks takes 40 requests, each with a
+ * bounded SQL `IN` list, filter or request body, and a bounded answer.
+ */
+export const FETCH_PIECE = 256
+
+/**
+ * `fetch` for every adapter: checks the ids, reads the distinct ones in pieces of `FETCH_PIECE`
+ * (one piece at a time, so memory and the store's load stay bounded) and returns what was found in
+ * the order of `ids`. `read` returns the stored records of one piece in any order (records whose
+ * id was not asked for, such as a case variant of a UUID, are dropped), or undefined when the
+ * collection does not exist: the answer is then [] without reading further pieces.
+ */
+export async function fetchInPieces(
+  ids: readonly string[],
+  signal: AbortSignal,
+  read: (piece: readonly string[]) => Promise<readonly StoredRecord[] | undefined>,
+): Promise<StoredRecord[]> {
+  const wanted = [...new Set(ids.filter((id) => id !== ''))]
+  const found = new Map<string, StoredRecord>()
+  for (let start = 0; start < wanted.length; start += FETCH_PIECE) {
+    if (signal.aborted) {
+      throw new VectorizeError('cancelled', 'operation was cancelled', { cause: signal.reason })
+    }
+    const records = await read(wanted.slice(start, start + FETCH_PIECE))
+    if (records === undefined) return []
+    for (const record of records) found.set(record.id, record)
+  }
+  return wanted.flatMap((id) => {
+    const record = found.get(id)
+    return record === undefined ? [] : [record]
+  })
 }

@@ -36,6 +36,9 @@ export interface VectorRecord {
   readonly metadata: Readonly<Record<string, unknown>>
 }
 
+/** A stored record as `fetch` reads it back: everything but the vector. */
+export type StoredRecord = Omit<VectorRecord, 'vector'>
+
 export interface UpsertFailure {
   readonly index: number
   readonly id: string
@@ -88,6 +91,13 @@ export interface VectorStore {
     opts: Signal,
   ): Promise<number>
   search(collection: string, query: SearchQuery, opts: Signal): Promise<SearchHit[]>
+  /**
+   * The records stored under these ids, without vectors; ids not stored are absent. A missing
+   * collection gives []. Results follow the order of `ids`, each stored id once (a repeated id
+   * is returned at its first position). Any number of ids: adapters read them in bounded pieces
+   * (`FETCH_PIECE` ids per request, records.ts).
+   */
+  fetch(collection: string, ids: readonly string[], opts: Signal): Promise<StoredRecord[]>
   count(collection: string, opts: Signal): Promise<number>
   /** Every collection this store holds, with its spec and count. */
   collections(opts: Signal): Promise<CollectionInfo[]>

@@ -1,6 +1,6 @@
 /**
  * The Weaviate class of a vectorize collection, and the conversions between VectorRecord, Weaviate
- * object and SearchHit. Names: weaviate-names.ts.
+ * object, SearchHit and StoredRecord. Names: weaviate-names.ts.
  *
  * A class has no vectorizer and one (unnamed) HNSW vector index with the collection's distance.
  * Its `description` holds the spec as JSON (`{"vectorize":1,name,dimensions,distance,model}`), so
@@ -22,6 +22,7 @@ import {
   type CollectionSpec,
   type Distance,
   type SearchHit,
+  type StoredRecord,
   type VectorRecord,
 } from './store.ts'
 import { FIELD_PATTERN } from './lancedb-filter.ts'
@@ -35,7 +36,7 @@ export const NUMBER_SCALE = 2 ** -64
 
 export const weaviateDistance = { cosine: 'cosine', dot: 'dot', euclidean: 'l2-squared' } as const
 
-/** Properties every search reads back. */
+/** Properties every search and fetch reads back. */
 export const hitProperties = [
   'recordId',
   'taskId',
@@ -189,17 +190,21 @@ export interface HitObject {
   readonly metadata?: { readonly distance?: number }
 }
 
-export function toHit(object: HitObject, distance: Distance): SearchHit {
+/** An object read back (fetch or search) as the record it was written from, less the vector. */
+export function toStored(object: HitObject): StoredRecord {
   const p = object.properties
   return {
     id: String(p.recordId),
-    score: toScore(distance, object.metadata?.distance ?? Number.NaN),
     documentId: String(p.documentId),
     chunkIndex: Number(p.chunkIndex),
     taskId: String(p.taskId),
     text: String(p.text),
     metadata: parseMetadata(typeof p.metadata === 'string' ? p.metadata : '{}'),
   }
+}
+
+export function toHit(object: HitObject, distance: Distance): SearchHit {
+  return { ...toStored(object), score: toScore(distance, object.metadata?.distance ?? Number.NaN) }
 }
 
 function toScore(distance: Distance, d: number): number {

@@ -19,17 +19,34 @@ import type {
   CollectionSpec,
   SearchHit,
   SearchQuery,
+  StoredRecord,
   UpsertResult,
   VectorRecord,
   VectorStore,
 } from './store.ts'
-import { checkDelete, checkName, checkQuery, checkSpec, compareSpecs } from './checks.ts'
+import {
+  checkDelete,
+  checkFetch,
+  checkName,
+  checkQuery,
+  checkSpec,
+  compareSpecs,
+} from './checks.ts'
 import { KeyedMutex } from './mutex.ts'
 import { compileFilter } from './weaviate-filter.ts'
 import { connect, useCollection, type Handle, type WeaviateConfig } from './weaviate-connect.ts'
 import { isTransientObjectError, translateWeaviateError } from './weaviate-errors.ts'
 import { className, collectionOf } from './weaviate-names.ts'
-import { classDefinition, hitProperties, specOf, toHit, wrapText } from './weaviate-schema.ts'
+import {
+  classDefinition,
+  hitProperties,
+  objectId,
+  specOf,
+  toHit,
+  toStored,
+  wrapText,
+} from './weaviate-schema.ts'
+import { fetchInPieces } from './records.ts'
 import { addProperties, prepare, type Prepared } from './weaviate-writes.ts'
 
 export type { WeaviateConfig }
@@ -226,6 +243,39 @@ export class WeaviateStore implements VectorStore {
       .catch((err: unknown) => Promise.reject(this.#fail(collection, `search ${collection}`, err)))
     const hits = result.objects.map((o) => toHit(o, known.spec.distance))
     return hits.sort((a, b) => b.score - a.score)
+  }
+
+  /**
+   * One filtered query per piece (`_id` containsAny the pieces' UUIDs, limit the piece size): a
+   * lookup in the id index, never a scan. A class that is gone gives [].
+   */
+  async fetch(
+    collection: string,
+    ids: readonly string[],
+    { signal }: Signal,
+  ): Promise<StoredRecord[]> {
+    this.#guard(signal)
+    checkFetch(collection, ids)
+    const known = await this.#load(collection, 'fetch')
+    if (known === undefined) return []
+    return fetchInPieces(ids, signal, async (piece) => {
+      const uuids = [...new Set(piece.map(objectId))]
+      try {
+        const result = await known.handle.query.fetchObjects({
+          filters: known.handle.filter.byId().containsAny(uuids),
+          limit: uuids.length,
+          returnProperties: [...hitProperties],
+        })
+        return result.objects.map(toStored)
+      } catch (err) {
+        const translated = this.#fail(collection, `fetch ${collection}`, err)
+        if (translated.retriable || (await this.#load(collection, 'fetch', true)) !== undefined) {
+          throw translated
+        }
+        this.#known.delete(collection)
+        return undefined
+      }
+    })
   }
 
   async count(collection: string, { signal }: Signal): Promise<number> {

@@ -14,6 +14,8 @@ export interface Item {
   readonly documentId: string
   readonly text: string
   readonly metadata: Readonly<Record<string, unknown>>
+  /** Position within its document (document chunks); 0 for a whole item. */
+  readonly chunkIndex?: number
 }
 
 export interface EmbedJob {
@@ -21,6 +23,8 @@ export interface EmbedJob {
   readonly model: string | undefined
   readonly collection: string | undefined
   readonly items: readonly Item[]
+  /** Items per embed-and-write slice (and progress update); SLICE when absent. */
+  readonly slice?: number
 }
 
 /** Items per embed request: small enough for steady progress, large enough to fill batches. */
@@ -38,7 +42,7 @@ export async function embedItems(job: EmbedJob, ctx: TaskContext): Promise<TaskO
       model: info.identity,
     }),
   )
-  const slices = sliceItems(job.items)
+  const slices = sliceItems(job.items, job.slice ?? SLICE)
   const outcome = newOutcome(collection, info.identity, info.dimensions, job.items.length)
   let next = embedSlice(embedder, slices[0] ?? [], ctx)
   for (let s = 0, offset = 0; s < slices.length; offset += slices[s]!.length, s++) {
@@ -52,9 +56,9 @@ export async function embedItems(job: EmbedJob, ctx: TaskContext): Promise<TaskO
   return outcome
 }
 
-function sliceItems(items: readonly Item[]): Item[][] {
+function sliceItems(items: readonly Item[], size: number): Item[][] {
   const slices: Item[][] = []
-  for (let i = 0; i < items.length; i += SLICE) slices.push(items.slice(i, i + SLICE))
+  for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size))
   return slices
 }
 
@@ -92,11 +96,16 @@ function toRecords(
   model: string,
 ): VectorRecord[] {
   return items.map((item, i) => ({
-    id: vectorId({ collection, documentId: item.documentId, chunkIndex: 0, model }),
+    id: vectorId({
+      collection,
+      documentId: item.documentId,
+      chunkIndex: item.chunkIndex ?? 0,
+      model,
+    }),
     vector: embeddings[i]!.vector,
     taskId: job.taskId,
     documentId: item.documentId,
-    chunkIndex: 0,
+    chunkIndex: item.chunkIndex ?? 0,
     text: item.text,
     metadata: item.metadata,
   }))

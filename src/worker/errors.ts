@@ -16,6 +16,8 @@ export const errorCodes = [
   'model_mismatch',
   'store_rejected',
   'invalid_image',
+  'invalid_document',
+  'document_too_large',
   'path_not_allowed',
   'url_not_allowed',
   'crash_loop',

@@ -232,6 +232,22 @@ class Engine:
             points.append(point)
         return {"points": points}
 
+    def retrieve(self, name, body):
+        c = self.get(name)
+        with_payload, with_vector = body.get("with_payload", True), body.get("with_vector", False)
+        if not isinstance(with_payload, bool) or not isinstance(with_vector, bool):
+            raise unsupported("with_payload/with_vector other than true or false")
+        ids = list(dict.fromkeys(point_id(i) for i in body["ids"]))
+        records = c["shard"].retrieve(ids, with_payload=with_payload, with_vector=with_vector)
+        return [
+            {
+                "id": r.id if isinstance(r.id, int) else str(r.id),
+                "payload": (r.payload or {}) if with_payload else None,
+                "vector": r.vector if with_vector else None,
+            }
+            for r in records
+        ]
+
     def close(self):
         for c in self.collections.values():
             c["shard"].close()

@@ -2,7 +2,8 @@
  * The in-memory state and operations of the Qdrant stand-in (qdrant-standin.ts): collections with
  * one unnamed vector, points stored as Qdrant stores them (UUIDs in lower-case hyphenated form,
  * cosine vectors normalised on write), whole-request rejection of an invalid upsert, exact count,
- * delete by ids or filter, and nearest-neighbour queries with filters applied before the top-k.
+ * delete by ids or filter, retrieval by ids, and nearest-neighbour queries with filters applied
+ * before the top-k.
  * Messages and statuses copy Qdrant's (src/actix/helpers.rs: NotFound 404, AlreadyExists 409,
  * BadInput 400).
  */
@@ -54,6 +55,7 @@ export const engineOps = [
   'delete',
   'count',
   'query',
+  'retrieve',
 ] as const
 export type EngineOp = (typeof engineOps)[number]
 
@@ -97,6 +99,7 @@ export class QdrantEngine implements StandInEngine {
     delete: (name, body) => this.delete(name, body),
     count: (name, body) => this.count(name, body),
     query: (name, body) => this.query(name, body),
+    retrieve: (name, body) => this.retrieve(name, body),
   }
 
   names(): { name: string }[] {
@@ -222,6 +225,26 @@ export class QdrantEngine implements StandInEngine {
         ...(withPayload ? { payload: p.payload } : {}),
       })),
     }
+  }
+
+  /**
+   * Points by id (POST /points). As Qdrant: ids not stored are left out, payload is returned
+   * unless `with_payload: false`, the vector only with `with_vector: true`, each point once.
+   */
+  retrieve(name: string, body: Json): Json[] {
+    const c = this.#get(name)
+    if (!Array.isArray(body.ids)) throw new QdrantError(400, 'Wrong input: ids are required')
+    const payload = body.with_payload ?? true
+    const vector = body.with_vector ?? false
+    if (typeof payload !== 'boolean' || typeof vector !== 'boolean') {
+      throw new Unsupported('with_payload/with_vector other than true or false')
+    }
+    const keys = new Set(body.ids.map((id) => String(canonical(id))))
+    return [...keys].flatMap((key) => {
+      const p = c.points.get(key)
+      if (p === undefined) return []
+      return [{ id: p.id, payload: payload ? p.payload : null, vector: vector ? p.vector : null }]
+    })
   }
 
   #done(): Json {

@@ -82,6 +82,7 @@ const operations: Record<string, EngineOp> = {
   'PUT /collections/{collection_name}': 'create',
   'PUT /collections/{collection_name}/index': 'createIndex',
   'PUT /collections/{collection_name}/points': 'upsert',
+  'POST /collections/{collection_name}/points': 'retrieve',
   'POST /collections/{collection_name}/points/delete': 'delete',
   'POST /collections/{collection_name}/points/count': 'count',
   'POST /collections/{collection_name}/points/query': 'query',

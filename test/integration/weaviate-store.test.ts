@@ -105,5 +105,19 @@ describe('weaviate (real server)', { skip: skipWeaviate }, () => {
         ['x'],
       )
     })
+
+    it('WeaviateStore should fetch nothing from a class dropped behind its back', async (t) => {
+      const store = await openWeaviate()
+      t.after(() => store.close())
+      const s = spec()
+      await store.ensureCollection(s, opts)
+      await store.upsert(s.name, [record('a', [1, 0, 0, 0])], opts)
+      assert.deepEqual(
+        (await store.fetch(s.name, ['a'], opts)).map((r) => r.id),
+        ['a'],
+      )
+      await (await sdk(t)).collections.delete(className(s.name))
+      assert.deepEqual(await store.fetch(s.name, ['a'], opts), [])
+    })
   })
 })

@@ -86,7 +86,7 @@ export function plain(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value)) as unknown
 }
 
-export function ids(hits: readonly SearchHit[]): string[] {
+export function ids(hits: readonly { readonly id: string }[]): string[] {
   return hits.map((h) => h.id)
 }
 

@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe } from 'node:test'
 import type { CollectionSpec, FilterCondition, VectorStore } from '../../src/stores/store.ts'
 import { collectionContract } from './contract-collections.ts'
+import { fetchContract } from './contract-fetch.ts'
 import { opts, spec, type ContractContext, type StoreHandle } from './contract-helpers.ts'
 import { searchContract } from './contract-search.ts'
 import { writeContract } from './contract-writes.ts'
@@ -41,5 +42,6 @@ export function storeContract(name: string, factory: () => Promise<StoreHandle>)
     collectionContract(ctx)
     writeContract(ctx)
     searchContract(ctx)
+    fetchContract(ctx)
   })
 }

@@ -21,6 +21,11 @@ function recordingStore(reject?: (records: readonly VectorRecord[]) => UpsertRes
       events.push('delete')
       return Promise.resolve(0)
     },
+    fetch(_c: string, ids: readonly string[]) {
+      events.push('fetch')
+      const written = new Set(writes.flat())
+      return Promise.resolve(ids.filter((id) => written.has(id)).map((id) => ({ id })))
+    },
   } as unknown as VectorStore
   return { store, writes, events }
 }
@@ -96,5 +101,21 @@ describe('GroupCommitStore', () => {
       [1, 4, 2],
     )
     assert.equal(events.at(-1), 'delete')
+  })
+
+  it('should let a fetch read what the caller queued before it', async () => {
+    const { store, events } = recordingStore()
+    const grouped = new GroupCommitStore(store, { maxRecords: 4 })
+    const ups = [
+      grouped.upsert('c', [record('w')], { signal }),
+      grouped.upsert('c', [record('a'), record('b')], { signal }),
+    ]
+    const fetched = await grouped.fetch('c', ['a', 'b', 'w'], { signal })
+    assert.deepEqual(
+      fetched.map((r) => r.id),
+      ['a', 'b', 'w'],
+    )
+    assert.deepEqual(events, ['write 1', 'write 2', 'fetch'])
+    await Promise.all(ups)
   })
 })

@@ -12,6 +12,7 @@ import { stores } from '../../src/stores/index.ts'
 import { loadConfig } from '../../src/config/load.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { storeContract } from './contract.ts'
+import { FETCH_PIECE } from '../../src/stores/records.ts'
 import { ids, opts, record, rejectsWith, spec } from './contract-helpers.ts'
 import { edgePython } from '../helpers/qdrant-standin-edge.ts'
 import { noOpenApi, openStore, standInFor, standInHandle } from './qdrant-helpers.ts'
@@ -145,6 +146,21 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
       (await store.collections(opts)).find((c) => c.name === name),
       undefined,
     )
+  })
+
+  it('QdrantStore should fetch ids in pieces and stop at a missing collection', async (t) => {
+    const { store, standIn } = await standInFor(t)
+    const s = spec()
+    await store.ensureCollection(s, opts)
+    await store.upsert(s.name, [record('a', [1, 0, 0, 0])], opts)
+    const retrieves = () =>
+      standIn.requests.filter((r) => r.method === 'POST' && r.template.endsWith('/points'))
+    const asked = Array.from({ length: FETCH_PIECE * 2 + 5 }, (_, i) => `id-${i}`)
+    const got = await store.fetch(s.name, [...asked, 'a'], opts)
+    assert.deepEqual(ids(got), ['a'])
+    assert.equal(retrieves().length, 3, `${asked.length + 1} ids at ${FETCH_PIECE} per request`)
+    assert.deepEqual(await store.fetch('Missing', asked, opts), [])
+    assert.equal(retrieves().length, 4, 'one request finds the collection missing')
   })
 })
 
