@@ -198,6 +198,26 @@ export async function kafkaCluster(
   return { ws, settings, env, group, board, submit, worker, waitFor }
 }
 
+/**
+ * For a wait that timed out: stops the workers and rethrows with the tail of each one's log and
+ * whether the status topic said anything at all, so a stalled run shows why it stalled.
+ */
+export function withWorkerLogs(workers: readonly CliWorker[], board: StatusBoard) {
+  return async (err: unknown): Promise<never> => {
+    const ended = async (w: CliWorker) => w.result ?? (await w.stop(30_000)).result
+    const stops = await Promise.allSettled(workers.map(ended))
+    const tails = stops.map((s, i) =>
+      s.status === 'rejected'
+        ? `${workers[i]?.id}: ${String(s.reason)}`
+        : `${workers[i]?.id}:\n${s.value.stderr.slice(-2_000)}`,
+    )
+    throw new Error(
+      `${(err as Error).message}; status records seen for ${board.tasks.size} tasks; logs:\n` +
+        tails.join('\n---\n'),
+    )
+  }
+}
+
 /** Rows of a LanceDB collection: how many, and their ids. */
 export async function storedIds(lancedbPath: string, collection: string) {
   const db = await connect(lancedbPath)

@@ -12,7 +12,7 @@ import type { TestContext } from 'node:test'
 import { describeRun } from './cli.ts'
 import { readToEnd } from './kafka.ts'
 import type { StatusBoard } from './kafka-cli.ts'
-import { assertExactlyOnceStored, kafkaCluster, textTasks } from './kafka-cli.ts'
+import { assertExactlyOnceStored, kafkaCluster, textTasks, withWorkerLogs } from './kafka-cli.ts'
 import type { StoreUnderTest } from './stores-under-test.ts'
 
 export const CRASH_TASKS = 10_000
@@ -38,11 +38,13 @@ export async function crashScenario(t: TestContext, store: StoreUnderTest): Prom
   const tasks = textTasks(CRASH_TASKS, 'crash', collection)
   const submittedAt = Date.now()
   await cluster.submit(tasks)
-  await cluster.waitFor(
-    () => `${KILL_AT} tasks to succeed before the kill (${board.succeeded} did)`,
-    () => board.succeeded >= KILL_AT,
-    120_000,
-  )
+  await cluster
+    .waitFor(
+      () => `${KILL_AT} tasks to succeed before the kill (${board.succeeded} did)`,
+      () => board.succeeded >= KILL_AT,
+      120_000,
+    )
+    .catch(withWorkerLogs([victim, survivor], board))
 
   const killedAt = Date.now()
   const killed = await victim.kill()
@@ -51,11 +53,13 @@ export async function crashScenario(t: TestContext, store: StoreUnderTest): Prom
   t.diagnostic(`${doneAtKill} succeeded at the kill, ${killedAt - submittedAt} ms after submit`)
   assert.ok(doneAtKill < CRASH_TASKS, `the kill came mid-stream (${doneAtKill} done)`)
   const replacement = cluster.worker('w-3', env)
-  await cluster.waitFor(
-    () => `all ${CRASH_TASKS} tasks to succeed after the kill (${board.succeeded} did)`,
-    () => board.succeeded >= CRASH_TASKS,
-    180_000,
-  )
+  await cluster
+    .waitFor(
+      () => `all ${CRASH_TASKS} tasks to succeed after the kill (${board.succeeded} did)`,
+      () => board.succeeded >= CRASH_TASKS,
+      180_000,
+    )
+    .catch(withWorkerLogs([survivor, replacement], board))
   const completedAt = Date.now()
   t.diagnostic(`all ${CRASH_TASKS} succeeded ${completedAt - submittedAt} ms after submit`)
   await cluster.group.waitForCommitsAtEnd(30_000)
