@@ -13,9 +13,11 @@ import { connect } from '@lancedb/lancedb'
 import { allTopics } from '../../src/kafka/admin.ts'
 import type { KafkaSettings } from '../../src/kafka/client.ts'
 import type { ResultMessage, StatusMessage } from '../../src/protocol/report.ts'
+import { contentId, vectorId } from '../../src/worker/ids.ts'
 import { createWorkspace, describeRun, tail, type CliResult, type Workspace } from './cli.ts'
 import type { ReadRecord } from './kafka.ts'
 import { createTopics, GroupProbe, kafkaSettings, readToEnd, watchTopic } from './kafka.ts'
+import { lancedbUnderTest, type StoreUnderTest } from './stores-under-test.ts'
 import { waitUntil } from './wait.ts'
 
 /** The environment that points the CLI at these topics and group. */
@@ -199,7 +201,8 @@ export async function kafkaCluster(
       const logs = workers
         .filter((w) => !w.worker.result)
         .map((w) => `worker ${w.worker.id} stderr: ${tail(w.worker.output().stderr)}`)
-      throw new Error([(err as Error).message, ...logs].join('\n'), { cause: err })
+      const heard = `status records seen for ${board.tasks.size} tasks`
+      throw new Error([`${(err as Error).message}; ${heard}`, ...logs].join('\n'), { cause: err })
     })
 
   return { ws, settings, env, group, board, submit, worker, waitFor }
@@ -230,27 +233,57 @@ export function perWorker(messages: readonly { worker_id: string }[]): Record<st
 }
 
 /**
- * The no-loss, no-duplicate check of the fault tests: every task succeeded, nothing failed or was
- * dead-lettered, the collection holds exactly one vector per task, and every vector id a result
- * reported is stored. Returns what it read, for the test's own figures.
+ * The deterministic vector id (SPEC §4.3) of each text task of `lines` (as `textTasks` writes
+ * them), embedded with `model` (a model identity, as results report it): the id under which its
+ * one vector must be stored, whichever worker wrote it and however often.
+ */
+export function textTaskVectorIds(lines: readonly string[], model: string): Map<string, string> {
+  const ids = new Map<string, string>()
+  for (const line of lines) {
+    const task = JSON.parse(line) as { task_id: string; collection: string; text: string }
+    const documentId = contentId(task.text)
+    ids.set(
+      task.task_id,
+      vectorId({ collection: task.collection, documentId, chunkIndex: 0, model }),
+    )
+  }
+  return ids
+}
+
+/**
+ * The no-loss, no-duplicate check of the fault tests, on the text tasks `lines`: every task
+ * succeeded, nothing failed or was dead-lettered, the collection holds exactly one record per task,
+ * each under its task's deterministic id (and, where the store keys objects apart, keyed by it),
+ * and every vector id a result reported is stored. Returns what it read, for the test's figures.
  */
 export async function assertExactlyOnceStored(
   cluster: KafkaCluster,
-  ids: readonly string[],
+  lines: readonly string[],
   collection: string,
+  store: StoreUnderTest = lancedbUnderTest,
 ) {
   const { topics } = cluster.settings
+  const ids = lines.map((line) => (JSON.parse(line) as { task_id: string }).task_id)
   const final = StatusBoard.of(await readToEnd(topics.status))
   const lost = ids.filter((id) => (final.tasks.get(id)?.succeededAt.length ?? 0) === 0)
   assert.deepEqual(lost.slice(0, 5), [], `${lost.length} tasks lost`)
   assert.equal(final.failed, 0, 'no failed status')
   assert.deepEqual(await readToEnd(topics.dlq), [], 'nothing dead-lettered')
-  const stored = await storedIds(cluster.ws.lancedbPath, collection)
-  const distinct = new Set(stored.ids)
-  assert.equal(stored.count, ids.length, 'one vector per task')
-  assert.equal(distinct.size, ids.length, `${stored.ids.length - distinct.size} duplicate ids`)
+  const stored = await store.records(cluster.ws, collection)
+  const distinct = new Set(stored.map((r) => r.id))
+  assert.equal(stored.length, ids.length, `one ${store.name} record per task`)
+  assert.equal(distinct.size, ids.length, `${stored.length - distinct.size} duplicate ids`)
   const results = (await readToEnd(topics.results)).map(parseResult)
   const missing = results.flatMap((r) => r.ids).filter((id) => !distinct.has(id))
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} reported vector ids not stored`)
-  return { final, results }
+  const models = [...new Set(results.map((r) => r.model))]
+  assert.equal(models.length, 1, `one model identity in the results: ${models.join(', ')}`)
+  const expected = textTaskVectorIds(lines, models[0] ?? '')
+  const absent = [...expected].filter(([, id]) => !distinct.has(id)).map(([task]) => task)
+  assert.deepEqual(absent.slice(0, 5), [], `${absent.length} tasks without their vector`)
+  const misplaced = stored.filter(
+    (r) => expected.get(r.taskId) !== r.id || (r.objectId ?? r.id) !== r.id,
+  )
+  assert.deepEqual(misplaced.slice(0, 5), [], `${misplaced.length} records under another id`)
+  return { final, results, stored }
 }

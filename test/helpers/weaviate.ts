@@ -4,6 +4,7 @@ import weaviate from 'weaviate-client'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { WeaviateStore, type WeaviateConfig } from '../../src/stores/weaviate.ts'
 import { className } from '../../src/stores/weaviate-names.ts'
+import type { StoreUnderTest, StoredRecord } from './stores-under-test.ts'
 
 export const weaviateUrl = process.env.VECTORIZE_TEST_WEAVIATE_URL
 export const skipWeaviate = weaviateUrl
@@ -43,6 +44,15 @@ export function weaviateCollection(prefix: string): string {
 
 /** Every object of a collection, read with the SDK: the record ids as stored, in any order. */
 export async function storedRecordIds(collection: string): Promise<string[]> {
+  return (await storedObjects(collection)).map((o) => o.id)
+}
+
+/**
+ * Every object of a collection, read with the SDK: record id, task id and object UUID. Pages with
+ * the `after` cursor itself: weaviate-client 3.12.0's `iterator()` fetches a page of 100 for every
+ * object it yields (its cache is refilled on each `next()`), which took over 3 min for 10,000.
+ */
+export async function storedObjects(collection: string): Promise<StoredRecord[]> {
   const config = weaviateConfig()
   const url = new URL(config.url)
   const client = await weaviate.connectToCustom({
@@ -52,13 +62,33 @@ export async function storedRecordIds(collection: string): Promise<string[]> {
     grpcPort: config.grpc_port,
   })
   try {
-    const ids: string[] = []
-    const handle = client.collections.use(className(collection))
-    for await (const object of handle.iterator({ returnProperties: ['recordId'] })) {
-      ids.push(object.properties.recordId as string)
+    const objects: StoredRecord[] = []
+    const { query } = client.collections.use(className(collection))
+    for (let after: string | undefined; ;) {
+      const page = await query.fetchObjects({
+        limit: PAGE,
+        returnProperties: ['recordId', 'taskId'],
+        ...(after === undefined ? {} : { after }),
+      })
+      for (const object of page.objects) {
+        const { recordId, taskId } = object.properties as { recordId: string; taskId: string }
+        objects.push({ id: recordId, taskId, objectId: object.uuid })
+      }
+      if (page.objects.length < PAGE) return objects
+      after = page.objects.at(-1)?.uuid
     }
-    return ids
   } finally {
     await client.close()
   }
+}
+
+/** Objects per page of storedObjects. */
+const PAGE = 1_000
+
+/** The test server as the workers' store (`vector_databases.default: weaviate`). */
+export const weaviateUnderTest: StoreUnderTest = {
+  name: 'weaviate',
+  env: weaviateEnv,
+  collection: weaviateCollection,
+  records: (_ws, collection) => storedObjects(collection),
 }

@@ -33,7 +33,8 @@ describe('vectorize worker on Kafka (broker restart)', { skip, timeout: 300_000 
     const { board } = cluster
     const workers = [cluster.worker('w-1'), cluster.worker('w-2')]
     await cluster.group.waitForMembers(2, 60_000)
-    await cluster.submit(textTasks(TASKS, 'restart', COLLECTION))
+    const tasks = textTasks(TASKS, 'restart', COLLECTION)
+    await cluster.submit(tasks)
     await cluster.waitFor(
       () => `${STOP_AT} tasks to succeed before the restart (${board.succeeded} did)`,
       () => board.succeeded >= STOP_AT,
@@ -64,8 +65,7 @@ describe('vectorize worker on Kafka (broker restart)', { skip, timeout: 300_000 
     const stops = await Promise.all(workers.map((w) => w.stop(30_000)))
     for (const { result } of stops) assert.equal(result.code, 0, describeRun(['worker'], result))
 
-    const ids = Array.from({ length: TASKS }, (_, i) => `restart-${i}`)
-    const { final } = await assertExactlyOnceStored(cluster, ids, COLLECTION)
+    const { final } = await assertExactlyOnceStored(cluster, tasks, COLLECTION)
 
     const logLines = (text: string) =>
       stops.map(({ result }) => result.stderr.split('\n').filter((l) => l.includes(text)).length)

@@ -12,19 +12,16 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { allTopics } from '../../src/kafka/admin.ts'
-import type { KafkaSettings } from '../../src/kafka/client.ts'
 import { TransformersModels } from '../../src/models/transformers.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
-import { KafkaReporter } from '../../src/reporters/kafka.ts'
-import { KafkaPublisher, KafkaSource } from '../../src/sources/kafka.ts'
+import { KafkaPublisher } from '../../src/sources/kafka.ts'
 import { GroupCommitStore } from '../../src/stores/group-commit.ts'
 import { LanceDbStore } from '../../src/stores/lancedb.ts'
 import type { VectorStore } from '../../src/stores/store.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import { createTopics, GroupProbe, kafkaSettings, readToEnd, skipKafka } from '../helpers/kafka.ts'
 import { StatusBoard, textTasks } from '../helpers/kafka-cli.ts'
-import { assembleWorker } from '../../src/main.ts'
-import { testConfig } from '../helpers/config.ts'
+import { startKafkaWorker, type InProcessWorker } from '../helpers/kafka-workers.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 import { waitUntil } from '../helpers/wait.ts'
 
@@ -68,33 +65,10 @@ class Outage {
   }
 }
 
-/** A worker wired as main.ts wires one, over Kafka and the given store and models. */
-async function startWorker(
-  id: string,
-  settings: KafkaSettings,
-  store: VectorStore,
-  models: TransformersModels,
-) {
-  const source = await KafkaSource.create({ kafka: settings }, deps)
-  const reporter = await KafkaReporter.create({ kafka: settings }, deps)
-  const { worker, stats } = assembleWorker(testConfig({ worker: { id } }), {
-    source,
-    store,
-    reporter,
-    models,
-    logger: silentLogger,
-  })
-  const done = worker.run({ untilIdle: true }).finally(async () => {
-    await source.close()
-    await reporter.close()
-  })
-  return { id, source, stats, done, abort: () => worker.abort() }
-}
-
 describe('Kafka workers (store outage)', { skip: skipKafka, timeout: 240_000 }, () => {
   it('should retry through a 30 s store outage and then succeed, dead-lettering nothing', async (t) => {
     // First registered, first run: a test that fails mid-way leaves no worker running.
-    const running: Awaited<ReturnType<typeof startWorker>>[] = []
+    const running: InProcessWorker[] = []
     t.after(async () => {
       for (const w of running) w.abort()
       await Promise.allSettled(running.map((w) => w.done))
@@ -118,7 +92,7 @@ describe('Kafka workers (store outage)', { skip: skipKafka, timeout: 240_000 }, 
     await publisher.close()
 
     const workers = await Promise.all(
-      ['w-1', 'w-2'].map((id) => startWorker(id, settings, store, models)),
+      ['w-1', 'w-2'].map((id) => startKafkaWorker(id, { settings, store, models })),
     )
     running.push(...workers)
     const succeeded = () => workers.reduce((n, w) => n + w.stats.succeeded, 0)

@@ -10,17 +10,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { KafkaSettings } from '../../src/kafka/client.ts'
 import { TransformersModels } from '../../src/models/transformers.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { StatusMessage } from '../../src/protocol/report.ts'
-import { KafkaReporter } from '../../src/reporters/kafka.ts'
-import { KafkaPublisher, KafkaSource } from '../../src/sources/kafka.ts'
+import { KafkaPublisher } from '../../src/sources/kafka.ts'
 import { LanceDbStore } from '../../src/stores/lancedb.ts'
-import type { VectorStore } from '../../src/stores/store.ts'
 import { createTopics, kafkaSettings, readTopic, skipKafka } from '../helpers/kafka.ts'
-import { assembleWorker } from '../../src/main.ts'
-import { testConfig } from '../helpers/config.ts'
+import { startKafkaWorker } from '../helpers/kafka-workers.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 
 const deps = { logger: silentLogger }
@@ -33,31 +29,7 @@ const limits = {
 }
 const total = 600
 
-async function startWorker(
-  id: string,
-  settings: KafkaSettings,
-  store: VectorStore,
-  models: TransformersModels,
-) {
-  const source = await KafkaSource.create({ kafka: settings, idleCheckMs: 100 }, deps)
-  const reporter = await KafkaReporter.create({ kafka: settings }, deps)
-  const config = testConfig({
-    worker: { id },
-    processing: { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry },
-  })
-  const { worker, stats } = assembleWorker(config, {
-    source,
-    store,
-    reporter,
-    models,
-    logger: silentLogger,
-  })
-  const done = worker.run({ untilIdle: true }).finally(async () => {
-    await source.close()
-    await reporter.close()
-  })
-  return { stats, done }
-}
+const processing = { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry }
 
 describe('Kafka workers', { skip: skipKafka, timeout: 180_000 }, () => {
   it('two workers in one group should share the partitions and process every task exactly once', async (t) => {
@@ -86,9 +58,11 @@ describe('Kafka workers', { skip: skipKafka, timeout: 180_000 }, () => {
     )
     await publisher.close()
 
-    const first = await startWorker('w-1', settings, store, models)
+    const parts = { settings, store, models }
+    const options = { processing, idleCheckMs: 100 }
+    const first = await startKafkaWorker('w-1', parts, options)
     while (first.stats.succeeded < 50) await sleep(10)
-    const second = await startWorker('w-2', settings, store, models)
+    const second = await startKafkaWorker('w-2', parts, options)
     await Promise.all([first.done, second.done])
 
     assert.ok(second.stats.succeeded > 0, 'the second worker got partitions')
@@ -108,7 +82,7 @@ describe('Kafka workers', { skip: skipKafka, timeout: 180_000 }, () => {
     )
 
     // The group committed the end of every partition: a third worker finds nothing to do.
-    const third = await startWorker('w-3', settings, store, models)
+    const third = await startKafkaWorker('w-3', parts, options)
     await third.done
     assert.equal(third.stats.succeeded, 0)
   })
