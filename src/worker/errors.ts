@@ -18,6 +18,9 @@ export const errorCodes = [
   'invalid_image',
   'path_not_allowed',
   'url_not_allowed',
+  'fetch_failed',
+  'fetch_timeout',
+  'too_many_redirects',
   'crash_loop',
   // infrastructure errors: retried with backoff, never dead-lettered
   'store_unavailable',
