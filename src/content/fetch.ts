@@ -67,7 +67,7 @@ export async function fetchUrl(
   try {
     let current = checkUrl(url, limits)
     for (let hop = 0; ; hop++) {
-      const target = await resolveTarget(current, allow, resolve)
+      const target = await resolveTarget(current, allow, bounded(resolve, signal))
       const response = await get(target, signal)
       const next = redirectOf(response, current)
       if (!next) return { bytes: await readBody(response, current, limits), url: current.href }
@@ -134,6 +134,19 @@ export async function resolveTarget(
   return { url, addresses: addresses.map((address) => ({ address, family: isIP(address) })) }
 }
 
+/** The resolver under the fetch deadline: a DNS query that hangs must not outlive it. */
+function bounded(resolve: Resolver, signal: AbortSignal): Resolver {
+  return (host) =>
+    new Promise((done, fail) => {
+      if (signal.aborted) return fail(signal.reason as Error)
+      const onAbort = () => fail(signal.reason as Error)
+      signal.addEventListener('abort', onAbort, { once: true })
+      resolve(host)
+        .then(done, fail)
+        .finally(() => signal.removeEventListener('abort', onAbort))
+    })
+}
+
 /** Hands the socket only the checked addresses: no second DNS query that could answer otherwise. */
 function pinned(target: Target): LookupFunction {
   return (_host, options, callback) => {
@@ -152,7 +165,8 @@ function get(target: Target, signal: AbortSignal): Promise<IncomingMessage> {
       signal,
       headers: { accept: '*/*', 'user-agent': 'vectorize' },
     })
-    request.once('response', resolve).once('error', reject).end()
+    // `on`, not `once`: a request may emit a second error (abort, then hang-up) after the first
+    request.once('response', resolve).on('error', reject).end()
   })
 }
 

@@ -140,7 +140,7 @@ describe('fetchUrl', () => {
       )
   })
 
-  it('should give up on a server that stalls, before or after the headers', async () => {
+  it('should give up on a server that stalls, before or after the headers, and on a resolver that hangs', async () => {
     const quick = { ...limits, fetch_timeout_ms: 300 }
     for (const path of ['/stall', '/stall-headers'])
       await assert.rejects(
@@ -148,6 +148,11 @@ describe('fetchUrl', () => {
         refused('fetch_timeout', /content.fetch_timeout_ms \(300 ms\)/),
         path,
       )
+    const hangingDns: Resolver = () => new Promise(() => undefined)
+    await assert.rejects(
+      fetchUrl('https://slow-dns.example/a.png', quick, { resolve: hangingDns }),
+      refused('fetch_timeout'),
+    )
   })
 
   it('should fail HTTP errors and refused connections as data errors', async () => {
