@@ -3,6 +3,7 @@
  * config schema (SPEC §4.4); `docs/configuration.md` is generated from it and env names derive
  * from its paths (config/env.ts). Durations end in `_ms`, sizes in `_bytes`.
  */
+import ipaddr from 'ipaddr.js'
 import { z } from 'zod'
 import { devices, dtypes, poolings } from '../models/embedder.ts'
 import { collectionName } from '../protocol/task.ts'
@@ -202,7 +203,16 @@ const content = z.strictObject({
     .default([])
     .describe('Local paths tasks may read (realpath-checked)'),
   allow_urls: z.boolean().default(false).describe('Allow image/document URLs'),
-  allowed_schemes: z.array(z.string()).default(['https']).describe('URL schemes tasks may use'),
+  allowed_schemes: z
+    .array(z.enum(['http', 'https']))
+    .default(['https'])
+    .describe('URL schemes tasks may use'),
+  url_allow_networks: z
+    .array(z.string().refine((s) => ipaddr.isValid(s) || ipaddr.isValidCIDR(s), 'an IP or CIDR'))
+    .default([])
+    .describe(
+      'Networks URLs may reach besides public addresses (CIDR; for tests and trusted internal sources)',
+    ),
   max_fetch_bytes: positive.default(32 * 1024 * 1024).describe('Largest file read or download'),
   fetch_timeout_ms: positive.default(30_000).describe('Time limit of one download'),
   max_redirects: z

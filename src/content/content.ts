@@ -6,8 +6,15 @@ export interface ContentLimits {
   /** Local paths tasks may read, realpath-checked; empty = no local reads. */
   readonly allowed_roots: readonly string[]
   readonly allow_urls: boolean
-  /** Largest file read or base64 payload, in bytes. */
+  /** URL schemes allowed (only http and https are ever supported). */
+  readonly allowed_schemes: readonly string[]
+  /** Networks URLs may reach besides public unicast addresses (tests, trusted internal sources). */
+  readonly url_allow_networks: readonly string[]
+  /** Largest file read, download or base64 payload, in bytes. */
   readonly max_fetch_bytes: number
+  /** One deadline for a whole download, redirects and a stalled body included. */
+  readonly fetch_timeout_ms: number
+  readonly max_redirects: number
   /** Largest decoded image, width × height. */
   readonly max_image_pixels: number
   /** Document guards (src/documents): PDF pages, chunks, parse time, zip (DOCX) limits. */
@@ -23,7 +30,11 @@ export interface ContentLimits {
 export const defaultContentLimits: ContentLimits = {
   allowed_roots: [],
   allow_urls: false,
+  allowed_schemes: ['https'],
+  url_allow_networks: [],
   max_fetch_bytes: 32 * 1024 * 1024,
+  fetch_timeout_ms: 30_000,
+  max_redirects: 3,
   max_image_pixels: 40_000_000,
   max_pdf_pages: 2_000,
   max_chunks_per_document: 10_000,

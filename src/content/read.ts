@@ -1,17 +1,22 @@
-/** Task content to bytes: a guarded local path or base64 data. URLs are refused (not yet supported). */
+/**
+ * Task content to bytes: a guarded local path, base64 data, or (when `content.allow_urls`) a
+ * guarded download (`fetch.ts`).
+ */
 import { VectorizeError } from '../worker/errors.ts'
 import type { ContentLimits, ContentSource } from './content.ts'
+import { fetchUrl, type FetchOptions } from './fetch.ts'
 import { readAllowedFile, tooLarge } from './paths.ts'
 
 export interface ContentBytes {
   readonly bytes: Buffer
-  /** Where they came from, for metadata: the path as given, or `base64`. */
+  /** Where they came from, for metadata: the path as given, the final URL, or `base64`. */
   readonly origin: string
 }
 
 export async function readContent(
   source: ContentSource,
   limits: ContentLimits,
+  options: FetchOptions = {},
 ): Promise<ContentBytes> {
   if ('path' in source)
     return {
@@ -19,12 +24,13 @@ export async function readContent(
       origin: source.path,
     }
   if ('base64' in source) return { bytes: fromBase64(source.base64, limits), origin: 'base64' }
-  throw new VectorizeError(
-    'url_not_allowed',
-    limits.allow_urls
-      ? 'content URLs are not supported by this worker version yet; send a path or base64'
-      : 'content URLs are disabled (content.allow_urls: false); send a path or base64',
-  )
+  if (!limits.allow_urls)
+    throw new VectorizeError(
+      'url_not_allowed',
+      'content URLs are disabled (content.allow_urls: false); send a path or base64',
+    )
+  const { bytes, url } = await fetchUrl(source.url, limits, options)
+  return { bytes, origin: url }
 }
 
 /** Accepts bare base64 or a `data:...;base64,` URL; the size is checked before decoding. */

@@ -13,9 +13,10 @@ export async function readDocument(
   source: DocumentTask['document'],
   format: DocumentFormat,
   limits: ContentLimits,
+  signal: AbortSignal,
 ): Promise<ContentBytes> {
   if ('path' in source) return readContent({ path: source.path }, limits)
-  if ('url' in source) return readContent({ url: source.url }, limits)
+  if ('url' in source) return readContent({ url: source.url }, limits, { signal })
   if (binaryFormats.includes(format)) return readContent({ base64: source.content }, limits)
   const bytes = Buffer.from(source.content, 'utf8')
   if (bytes.length > limits.max_fetch_bytes)

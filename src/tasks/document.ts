@@ -23,7 +23,7 @@ export const documentTask: TaskHandler<'document'> = {
   run: async (task, ctx) => {
     const source = task.document
     const format = formatOf(source)
-    const { bytes, origin } = await readDocument(source, format, ctx.content)
+    const { bytes, origin } = await readDocument(source, format, ctx.content, ctx.signal)
     const parsed = await parsers[format].parse({
       bytes,
       origin,

@@ -15,7 +15,7 @@ import type { TaskHandler } from './task.ts'
 export const imageTask: TaskHandler<'image'> = {
   type: 'image',
   run: async (task, ctx) => {
-    const { bytes, origin } = await readContent(task.image, ctx.content)
+    const { bytes, origin } = await readContent(task.image, ctx.content, { signal: ctx.signal })
     const { image, facts } = await decodeImage(bytes, ctx.content.max_image_pixels, origin)
     const embedder = await ctx.models.get(task.model, ctx)
     const { info } = embedder

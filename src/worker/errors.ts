@@ -20,6 +20,9 @@ export const errorCodes = [
   'document_too_large',
   'path_not_allowed',
   'url_not_allowed',
+  'fetch_failed',
+  'fetch_timeout',
+  'too_many_redirects',
   'crash_loop',
   // infrastructure errors: retried with backoff, never dead-lettered
   'store_unavailable',

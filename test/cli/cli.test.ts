@@ -3,7 +3,7 @@
  * asserting on exit codes, what is printed and what ends up stored.
  */
 import assert from 'node:assert/strict'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
 import { buildProgram } from '../../src/cli/index.ts'
@@ -428,38 +428,6 @@ describe('vectorize config print', () => {
     assert.match(result.stderr, /processing\.max_concurrent_tasks/)
     assert.match(result.stderr, /= 0\b/)
     assert.match(result.stderr, /VECTORIZE_WORKER_MAX_CONCURRENT_TASKS/)
-  })
-})
-
-describe('vectorize ingest', () => {
-  it('should process a folder and leave the vector count unchanged when run again', async (t) => {
-    const ws = await createWorkspace((fn) => t.after(fn))
-    const folder = join(ws.dir, 'corpus')
-    await mkdir(folder)
-    await writeFile(
-      join(folder, 'items.jsonl'),
-      [
-        { id: 'item-1', text: 'first item of the corpus', metadata: { topic: 'x' } },
-        { id: 'item-2', text: 'second item of the corpus', metadata: { topic: 'y' } },
-        { id: 'item-3', text: 'third item of the corpus', metadata: { topic: 'x' } },
-      ]
-        .map((item) => JSON.stringify(item))
-        .join('\n') + '\n',
-    )
-    await writeFile(join(folder, 'alpha.md'), '# Alpha\n\nThe first markdown document.\n')
-    await writeFile(join(folder, 'beta.md'), '# Beta\n\nThe second markdown document.\n')
-
-    const first = await expectExit(ws, ['--json', 'ingest', 'corpus'], 0)
-    const stats = JSON.parse(first.stdout) as { files: number; succeeded: number; failed: number }
-    assert.deepEqual([stats.files, stats.succeeded, stats.failed], [3, 5, 0])
-    const count = async () =>
-      (await ws.json<CollectionRow[]>(['collections'])).find((c) => c.name === 'documents')?.count
-    assert.equal(await count(), 5)
-
-    await expectExit(ws, ['ingest', 'corpus'], 0)
-    assert.equal(await count(), 5, 'ingesting again overwrites the same ids')
-    await expectExit(ws, ['ingest', join(ws.dir, 'corpus') + '/'], 0)
-    assert.equal(await count(), 5, 'the same folder named another way keeps its ids')
   })
 })
 
