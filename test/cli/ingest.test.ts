@@ -1,7 +1,8 @@
 /**
  * `vectorize ingest` of mixed folders (issue 5): which task messages a folder of texts, documents
  * and images turns into (every one valid by the task schema), and, end to end through the real CLI,
- * JSON Lines and images embedded into their two collections, found, and overwritten on re-ingest.
+ * JSON Lines, documents (md, txt, html, json, pdf, docx) and images embedded into their two
+ * collections, found, and overwritten on re-ingest.
  */
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -12,6 +13,7 @@ import { planIngest, type IngestOptions } from '../../src/cli/ingest-files.ts'
 import { validateTask } from '../../src/protocol/parse.ts'
 import type { TaskMessage } from '../../src/protocol/task.ts'
 import { createWorkspace, describeRun } from '../helpers/cli.ts'
+import { makeDocx, makePdf } from '../helpers/documents.ts'
 import { solidImage } from '../helpers/images.ts'
 
 const options: IngestOptions = {
@@ -147,8 +149,8 @@ interface CollectionRow {
   dimensions: number
 }
 
-describe('vectorize ingest (images and JSON Lines end to end)', () => {
-  it('should embed texts and images into their collections, find them, and overwrite on re-ingest', async (t) => {
+describe('vectorize ingest (a mixed folder end to end)', () => {
+  it('should embed texts, documents and images into their collections, find them, and overwrite on re-ingest', async (t) => {
     const ws = await createWorkspace((fn) => t.after(fn))
     await files(join(ws.dir, 'corpus'), {
       'items.jsonl': ['first item of the corpus', 'second item', 'third item']
@@ -158,6 +160,13 @@ describe('vectorize ingest (images and JSON Lines end to end)', () => {
       'pics/blue.jpg': await solidImage([0, 0, 255], 'jpeg'),
       'pics/green.webp': await solidImage([0, 255, 0], 'webp'),
       'table.csv': 'a,b',
+      'notes/a.md': '# Notes\n\nA markdown note.\n\n## Part\n\nMore of it.',
+      'notes/b.txt': 'A plain text note.',
+      'pages/c.html':
+        '<html><head><title>C</title></head><body><h1>C</h1><p>HTML.</p></body></html>',
+      'docs/d.json': JSON.stringify({ title: 'D', body: 'JSON document' }),
+      'docs/e.pdf': await makePdf(['first page', 'second page', 'third page']),
+      'docs/f.docx': await makeDocx([{ heading: 1, text: 'F' }, { text: 'A DOCX paragraph.' }]),
     })
     const args = ['--json', 'ingest', 'corpus', '--image-model', 'vectorize-test/clip-tiny']
     const ingest = async (path = 'corpus') => {
@@ -168,13 +177,16 @@ describe('vectorize ingest (images and JSON Lines end to end)', () => {
     const first = await ingest()
     assert.deepEqual(
       [first.files, first.succeeded, first.failed, first.types, first.skipped],
-      [4, 6, 0, { text: 3, image: 3 }, { '.csv': 1 }],
+      [10, 12, 0, { text: 3, image: 3, document: 6 }, { '.csv': 1 }],
     )
     const counts = async () =>
       Object.fromEntries(
         (await ws.json<CollectionRow[]>(['collections'])).map((c) => [c.name, c.count]),
       )
-    assert.deepEqual(await counts(), { documents: 3, documents_images: 3 })
+    const stored = await counts()
+    // 3 items, then one chunk or more per document: the PDF has one per page at least.
+    assert.ok((stored.documents ?? 0) >= 3 + 5 + 3, `documents holds ${stored.documents}`)
+    assert.equal(stored.documents_images, 3)
     const hits = await ws.json<{ documentId: string }[]>([
       'search',
       'red',
@@ -184,9 +196,20 @@ describe('vectorize ingest (images and JSON Lines end to end)', () => {
       '3',
     ])
     assert.equal(hits[0]?.documentId, 'corpus/pics/red.png')
+    const pages = await ws.json<{ documentId: string; metadata: { page?: number } }[]>([
+      'search',
+      'second page',
+      '-k',
+      '1',
+    ])
+    assert.deepEqual(
+      [pages[0]?.documentId, pages[0]?.metadata.page],
+      ['corpus/docs/e.pdf', 2],
+      'a PDF page is found with its page number',
+    )
     await ingest()
     await ingest(join(ws.dir, 'corpus') + '/')
-    assert.deepEqual(await counts(), { documents: 3, documents_images: 3 })
+    assert.deepEqual(await counts(), stored)
   })
 
   it('should refuse an image collection name that is not valid', async (t) => {
