@@ -11,7 +11,7 @@ import { documentTooLarge, invalidDocument } from '../documents/errors.ts'
 import { formatOf, parsers } from '../documents/index.ts'
 import type { DocumentTask } from '../protocol/task.ts'
 import { vectorId } from '../worker/ids.ts'
-import { embedItems, newOutcome, timed, type Item } from './embed-items.ts'
+import { embedItems, modelCollection, newOutcome, timed, type Item } from './embed-items.ts'
 import { readDocument } from './document-read.ts'
 import type { TaskContext, TaskHandler, TaskOutcome } from './task.ts'
 
@@ -38,16 +38,8 @@ export const documentTask: TaskHandler<'document'> = {
     )
     checkCount(chunks, format, origin, ctx)
     const hash = contentHash(bytes, format, settings, source.fields)
-    const collection = task.collection ?? ctx.defaults.collection
     const { info } = embedder
-    await timed(ctx, 'storeMs', () =>
-      ctx.ensureCollection({
-        name: collection,
-        dimensions: info.dimensions,
-        distance: ctx.defaults.distance,
-        model: info.identity,
-      }),
-    )
+    const collection = await modelCollection(task.collection, info, ctx)
     const ids = chunks.map((c) =>
       vectorId({ collection, documentId: source.id, chunkIndex: c.index, model: info.identity }),
     )

@@ -3,7 +3,7 @@
  * the collection, upsert, and report per-object store failures. Slices are pipelined: the next
  * slice is being embedded while the previous one is written.
  */
-import type { Embedder, Embedding } from '../models/embedder.ts'
+import type { Embedder, Embedding, ModelInfo } from '../models/embedder.ts'
 import type { VectorRecord } from '../stores/store.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import { vectorId } from '../worker/ids.ts'
@@ -33,15 +33,7 @@ export const SLICE = 256
 export async function embedItems(job: EmbedJob, ctx: TaskContext): Promise<TaskOutcome> {
   const embedder = await ctx.models.get(job.model, ctx)
   const { info } = embedder
-  const collection = job.collection ?? ctx.defaults.collection
-  await timed(ctx, 'storeMs', () =>
-    ctx.ensureCollection({
-      name: collection,
-      dimensions: info.dimensions,
-      distance: ctx.defaults.distance,
-      model: info.identity,
-    }),
-  )
+  const collection = await modelCollection(job.collection, info, ctx)
   const slices = sliceItems(job.items, job.slice ?? SLICE)
   const outcome = newOutcome(collection, info.identity, info.dimensions, job.items.length)
   let next = embedSlice(embedder, slices[0] ?? [], ctx)
@@ -73,6 +65,20 @@ function embedSlice(
       ctx,
     ),
   )
+}
+
+/** The task's collection (or the default), created for this model's vectors if missing. */
+export async function modelCollection(
+  name: string | undefined,
+  info: ModelInfo,
+  ctx: TaskContext,
+): Promise<string> {
+  const collection = name ?? ctx.defaults.collection
+  const spec = { name: collection, dimensions: info.dimensions, model: info.identity }
+  await timed(ctx, 'storeMs', () =>
+    ctx.ensureCollection({ ...spec, distance: ctx.defaults.distance }),
+  )
+  return collection
 }
 
 export async function timed<T>(

@@ -4,7 +4,7 @@ import { readContent } from '../content/read.ts'
 import type { VectorRecord } from '../stores/store.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import { vectorId } from '../worker/ids.ts'
-import { newOutcome, timed, write } from './embed-items.ts'
+import { modelCollection, newOutcome, timed, write } from './embed-items.ts'
 import type { TaskHandler } from './task.ts'
 
 /**
@@ -24,11 +24,7 @@ export const imageTask: TaskHandler<'image'> = {
         'unknown_model',
         `model ${info.name} has no image tower; image tasks need a CLIP model (e.g. ViT-B/32)`,
       )
-    const collection = task.collection ?? ctx.defaults.collection
-    const spec = { name: collection, dimensions: info.dimensions, model: info.identity }
-    await timed(ctx, 'storeMs', () =>
-      ctx.ensureCollection({ ...spec, distance: ctx.defaults.distance }),
-    )
+    const collection = await modelCollection(task.collection, info, ctx)
     const [vector] = await timed(ctx, 'inferenceMs', () => embedder.embedImages!([image], ctx))
     const documentId = task.id ?? 'sha256:' + createHash('sha256').update(bytes).digest('hex')
     const record: VectorRecord = {

@@ -162,6 +162,21 @@ async function killAndWait(child: ChildProcess): Promise<void> {
   await closed
 }
 
+/** `vectorize submit FILE`, then `vectorize worker --exit-when-idle`; both must exit 0. */
+export async function submitAndDrain(
+  ws: Workspace,
+  file: string,
+  env: Readonly<Record<string, string>>,
+): Promise<void> {
+  for (const args of [
+    ['submit', file],
+    ['worker', '--exit-when-idle'],
+  ]) {
+    const result = await ws.run(args, { env })
+    if (result.code !== 0) throw new Error(describeRun(args, result))
+  }
+}
+
 /** One line for assertion messages: the command, how it ended and what it said. */
 export function describeRun(args: readonly string[], result: CliResult): string {
   const ended = result.signal ? `signal ${result.signal}` : `exit ${result.code}`

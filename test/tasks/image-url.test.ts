@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
-import { createWorkspace, describeRun, suiteCleanup, type Workspace } from '../helpers/cli.ts'
+import { createWorkspace, submitAndDrain, suiteCleanup, type Workspace } from '../helpers/cli.ts'
 import { body, redirect, stall, testServer, type TestServer } from '../helpers/http.ts'
 import { solidImage } from '../helpers/images.ts'
 import { foldStatusLog } from '../helpers/queue-files.ts'
@@ -70,13 +70,7 @@ describe('image tasks with URLs through the CLI', () => {
       VECTORIZE_WORKER_CONTENT_MAX_FETCH_BYTES: '200000',
       VECTORIZE_WORKER_PROCESSING_DEFAULT_COLLECTION: 'pictures',
     }
-    for (const args of [
-      ['submit', 'urls.jsonl'],
-      ['worker', '--exit-when-idle'],
-    ]) {
-      const result = await ws.run(args, { env })
-      assert.equal(result.code, 0, describeRun(args, result))
-    }
+    await submitAndDrain(ws, 'urls.jsonl', env)
   })
 
   it('should embed images from an allowed server and record the final URL as the source', async () => {

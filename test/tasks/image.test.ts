@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
-import { createWorkspace, describeRun, suiteCleanup, type Workspace } from '../helpers/cli.ts'
+import { createWorkspace, submitAndDrain, suiteCleanup, type Workspace } from '../helpers/cli.ts'
 import { pngBomb, solidImage, type Format, type Rgb } from '../helpers/images.ts'
 import { foldStatusLog } from '../helpers/queue-files.ts'
 
@@ -68,13 +68,7 @@ describe('image tasks through the CLI', () => {
       VECTORIZE_WORKER_CONTENT_MAX_FETCH_BYTES: '200000',
       VECTORIZE_WORKER_PROCESSING_DEFAULT_COLLECTION: 'pictures',
     }
-    for (const args of [
-      ['submit', 'images.jsonl'],
-      ['worker', '--exit-when-idle'],
-    ]) {
-      const result = await ws.run(args, { env })
-      assert.equal(result.code, 0, describeRun(args, result))
-    }
+    await submitAndDrain(ws, 'images.jsonl', env)
   })
 
   it('should embed every allowed format and find each image by its colour word', async () => {
