@@ -11,10 +11,10 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { packageRoot } from '../src/cli/package-root.ts'
+import { intArg } from './bench/args.ts'
 import { decodeImage } from '../src/content/images.ts'
 import type { DocumentFormat } from '../src/documents/document.ts'
 import { parsers } from '../src/documents/index.ts'
@@ -72,25 +72,12 @@ if (args.help) {
   process.exit(0)
 }
 
-function int(name: string, raw: string | undefined, min: number): number {
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`--${name} must be an integer ≥ ${min}, got ${raw}\n\n${usage}`)
-    process.exit(2)
-  }
-  return value
-}
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir)
-  return dir
-}
+const int = (name: string, raw: string | undefined, min: number) => intArg(name, raw, min, usage)
 
 const DOC_FORMATS = ['pdf', 'docx', 'md', 'html'] as const
 type DocFormat = (typeof DOC_FORMATS)[number]
 
-const root = repoRoot()
+const root = packageRoot()
 const settings = {
   images: int('images', args.images, 0),
   sizes: args.sizes.split(',').map((s) => int('sizes', s.trim(), 1)),

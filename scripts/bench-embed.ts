@@ -12,10 +12,10 @@
  * Profile: node --cpu-prof --cpu-prof-dir=prof dist/scripts/bench-embed.js (threads included).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { packageRoot } from '../src/cli/package-root.ts'
+import { intArg } from './bench/args.ts'
 import { createLogger } from '../src/observability/logger.ts'
 import { bigCall, openEmbedder, smallCalls } from './bench/embedder.ts'
 import { ortCeiling } from './bench/ceiling.ts'
@@ -77,22 +77,9 @@ if (args.help) {
   process.exit(0)
 }
 
-function int(name: string, raw: string | undefined, min: number): number {
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`--${name} must be an integer ≥ ${min}, got ${raw}\n\n${usage}`)
-    process.exit(2)
-  }
-  return value
-}
+const int = (name: string, raw: string | undefined, min: number) => intArg(name, raw, min, usage)
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir)
-  return dir
-}
-
-const root = repoRoot()
+const root = packageRoot()
 const textCount = int('texts', args.texts, 1)
 const settings = {
   model: args.model,

@@ -6,21 +6,9 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Document, HeadingLevel, Packer, Paragraph } from 'docx'
-import PDFDocument from 'pdfkit'
 import sharp from 'sharp'
-
-/** mulberry32: a small seeded PRNG, [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { makeDocx as makeTestDocx, makePdf as makeTestPdf } from '../../test/helpers/documents.ts'
+import { seeded } from './vectors.ts'
 
 export interface InputFile {
   readonly path: string
@@ -98,28 +86,17 @@ export function makePages(
 }
 
 export function makePdf(pages: readonly string[]): Promise<Buffer> {
-  const doc = new PDFDocument({ autoFirstPage: false, info: { Title: 'bench' } })
-  const parts: Buffer[] = []
-  doc.on('data', (b: Buffer) => parts.push(b))
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(parts)))
-    doc.on('error', reject)
-  })
-  for (const text of pages) {
-    doc.addPage({ size: 'A4', margin: 50 })
-    doc.fontSize(10).text(text)
-  }
-  doc.end()
-  return done
+  return makeTestPdf(pages, 'bench')
 }
 
 /** A heading per page, then its text in paragraphs of a few sentences. */
 export function makeDocx(pages: readonly string[]): Promise<Buffer> {
-  const children = pages.flatMap((text, i) => [
-    new Paragraph({ text: `Page ${i + 1}`, heading: HeadingLevel.HEADING_2 }),
-    ...paragraphs(text).map((p) => new Paragraph({ text: p })),
-  ])
-  return Packer.toBuffer(new Document({ sections: [{ children }] }))
+  return makeTestDocx(
+    pages.flatMap((text, i) => [
+      { heading: 2 as const, text: `Page ${i + 1}` },
+      ...paragraphs(text).map((p) => ({ text: p })),
+    ]),
+  )
 }
 
 export function markdown(pages: readonly string[], first: number): string {
