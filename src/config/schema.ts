@@ -88,7 +88,11 @@ const processing = z.strictObject({
   max_text_bytes: positive.default(131_072).describe('Largest text of one item (UTF-8 bytes)'),
   max_message_bytes: positive.default(16 * 1024 * 1024).describe('Largest task message'),
   max_batch_items: positive.default(2048).describe('Largest number of items in a batch task'),
-  max_metadata_bytes: positive.default(16_384).describe('Largest metadata object (serialised)'),
+  max_metadata_bytes: positive
+    .default(16_384)
+    .describe(
+      "Largest metadata object (serialised): a task's, and a JSON record's metadata fields",
+    ),
   task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
   max_crashes: z
     .number()
@@ -228,7 +232,9 @@ const content = z.strictObject({
     .describe('Most chunks one document may produce'),
   max_document_ms: positive
     .default(60_000)
-    .describe('Time limit for parsing one document (PDF pages are checked against it)'),
+    .describe(
+      'Time limit for parsing one document, every format but plain text (its parser thread is stopped)',
+    ),
   max_zip_entries: positive
     .default(2_000)
     .describe('Most entries a DOCX (zip) may list, checked before inflating'),

@@ -181,6 +181,7 @@ async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) 
     store: scope.deps.store,
     defaults: scope.deps.settings.defaults,
     content: scope.deps.settings.content ?? defaultContentLimits,
+    limits: scope.deps.settings.limits,
     logger: scope.logger,
     signal: AbortSignal.any([signal, timeout]),
     ensureCollection: (spec) => scope.deps.ensureCollection(spec),
