@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander'
 import { VectorizeError } from '../worker/errors.ts'
 import { registerCollections } from './collections.ts'
 import { registerConfig } from './config.ts'
+import { registerDashboard } from './dashboard.ts'
 import { registerDemo } from './demo.ts'
+import { registerDlq } from './dlq.ts'
 import { exitCodeOf, exitCodes } from './exit-codes.ts'
 import { registerIngest } from './ingest.ts'
 import { registerModels } from './models.ts'
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
     registerIngest,
     registerSearch,
     registerStatus,
+    registerDlq,
+    registerDashboard,
     registerCollections,
     registerConfig,
     registerModels,
