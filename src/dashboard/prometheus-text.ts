@@ -64,10 +64,12 @@ function parseLabels(text: string): { labels: Record<string, string>; length: nu
   }
 }
 
+/** As Go's ParseFloat reads it (Prometheus does): `NaN`, `Inf` in any case (prom-client writes `Nan`). */
 function parseValue(text: string): number | undefined {
-  if (text === '+Inf' || text === 'Inf') return Infinity
-  if (text === '-Inf') return -Infinity
-  if (text === 'NaN') return NaN
+  const word = text.toLowerCase()
+  if (word === '+inf' || word === 'inf') return Infinity
+  if (word === '-inf') return -Infinity
+  if (word === 'nan') return NaN
   if (text === '') return undefined
   const value = Number(text)
   return Number.isNaN(value) ? undefined : value

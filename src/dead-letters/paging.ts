@@ -32,7 +32,9 @@ export async function readPage(
   query: LetterQuery,
   signal: AbortSignal,
 ): Promise<LetterPage> {
-  const lanes = (await log.ranges({ signal })).map((r) => lane(r, query))
+  const ranges = await log.ranges({ signal })
+  if (query.from === 'newest' && !query.cursor) return readNewest(log, marks, ranges, query, signal)
+  const lanes = ranges.map((r) => lane(r, query))
   const letters: Letter[] = []
   let scanned = 0
   while (letters.length < query.limit && scanned < scanBudget) {
@@ -50,11 +52,36 @@ export async function readPage(
   return { letters, scanned, ...(open.length > 0 && { next }) }
 }
 
+/**
+ * The newest letters: the last `limit` records of every partition, those that match, the latest
+ * `limit` of them by time. The page ends the log (it has no cursor to go on from).
+ */
+async function readNewest(
+  log: DeadLetterLog,
+  marks: Marks,
+  ranges: readonly PartitionRange[],
+  query: LetterQuery,
+  signal: AbortSignal,
+): Promise<LetterPage> {
+  const size = Math.min(query.limit, scanBudget)
+  const read = await Promise.all(
+    ranges.map((r) => {
+      const from = Math.max(r.low, r.high - size)
+      return from < r.high ? log.read(r.partition, from, size, { signal }) : []
+    }),
+  )
+  const all = read.flat()
+  const letters = all
+    .map((raw) => marks.view(raw))
+    .filter((l) => matches(l, query))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.partition - b.partition))
+    .slice(-query.limit)
+  return { letters, scanned: all.length }
+}
+
 function lane(range: PartitionRange, query: LetterQuery): Lane {
   const { partition, low, high } = range
-  const at = query.cursor?.[String(partition)]
-  const start =
-    at !== undefined ? at : query.from === 'newest' ? Math.max(low, high - query.limit) : low
+  const start = query.cursor?.[String(partition)] ?? low
   return { partition, high, next: Math.min(Math.max(start, low), high), buffer: [] }
 }
 

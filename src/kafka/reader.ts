@@ -55,8 +55,10 @@ export class TopicReader {
     code: UnavailableCode,
   ): Promise<TopicReader> {
     const module = await (deps.load ?? loadModule)()
-    if (!module.KafkaConsumer) throw new VectorizeError('config_invalid', 'no KafkaConsumer API')
-    const consumer = new module.KafkaConsumer(
+    const KafkaConsumer = module.default?.KafkaConsumer
+    if (!KafkaConsumer)
+      throw new VectorizeError('config_invalid', 'the Kafka client has no KafkaConsumer')
+    const consumer = new KafkaConsumer(
       {
         ...rdkafkaConfig(settings),
         // required by librdkafka even though this consumer never joins its group

@@ -226,8 +226,16 @@ export interface VendorRdConsumer {
   ): unknown
 }
 
-/** `require('@confluentinc/kafka-javascript')`: the KafkaJS API and the rdkafka consumer. */
+/**
+ * `import('@confluentinc/kafka-javascript')`: the KafkaJS API as a named export; the rdkafka
+ * classes only on the CommonJS module object (`default`), which Node's named-export detection
+ * does not see through.
+ */
 export interface VendorModule {
   readonly KafkaJS?: VendorKafkaJS
+  readonly default?: VendorRdKafka
+}
+
+export interface VendorRdKafka {
   readonly KafkaConsumer?: new (config: VendorConfig, topicConfig: VendorConfig) => VendorRdConsumer
 }
