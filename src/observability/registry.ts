@@ -28,7 +28,6 @@ function registryClient(url: string, timeoutMs: number) {
 export class WorkerRegistry {
   readonly #client: ReturnType<typeof registryClient>
   readonly #options: RegistryOptions
-  #connecting: Promise<unknown>
   #lastError: string | undefined
 
   /** Connects in the background: a Redis that is down now makes `list` fail, not the start. */
@@ -40,16 +39,15 @@ export class WorkerRegistry {
     this.#options = options
     this.#client = registryClient(options.url, options.timeoutMs)
     this.#client.on('error', (err: unknown) => (this.#lastError = message(err)))
-    this.#connecting = this.#client.connect().catch((err: unknown) => {
-      this.#lastError = message(err)
-    })
+    // with a reconnect strategy the promise settles only once connected: never awaited on a read
+    this.#client.connect().catch((err: unknown) => (this.#lastError = message(err)))
   }
 
   /** The live workers; records that are not vectorize heartbeats are skipped. */
   async list(): Promise<WorkerRecord[]> {
     const { keyPrefix, timeoutMs } = this.#options
-    await this.#connecting
-    if (!this.#client.isReady) throw this.#unavailable(this.#lastError ?? 'not connected')
+    if (!this.#client.isReady) await this.#ready(timeoutMs)
+    if (!this.#client.isReady) throw this.#unavailable(this.#lastError ?? 'not connected yet')
     try {
       const index = keysFor(keyPrefix, '').index
       const ids = await withTimeout(this.#client.zRange(index, 0, -1), timeoutMs)
@@ -67,6 +65,19 @@ export class WorkerRegistry {
     } catch (err) {
       throw this.#unavailable(message(err), err)
     }
+  }
+
+  /** Waits for the connection at most `ms` (a first read right after start, a reconnect). */
+  #ready(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.#client.off('ready', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.#client.on('ready', done)
+    })
   }
 
   close(): Promise<void> {

@@ -30,42 +30,49 @@ export function OverviewView({ snapshot }: { snapshot: Snapshot | undefined }) {
       <div class="tiles">
         <Tile
           id="tile-workers"
+          data={{ workers: workers?.length }}
           label="Live workers"
           value={workers ? String(workers.length) : '–'}
           detail={late ? `${late} late` : snapshot.discovery}
         />
         <Tile
           id="tile-tasks-rate"
+          data={{ rate: rates?.tasks, finished }}
           label="Tasks/s"
           value={rate(rates?.tasks)}
           detail={`${count(finished)} finished`}
         />
         <Tile
           id="tile-items-rate"
+          data={{ rate: rates?.items, total: totals.items }}
           label="Items/s"
           value={rate(rates?.items)}
           detail={`${count(totals.items)} embedded`}
         />
         <Tile
           id="tile-tokens-rate"
+          data={{ rate: rates?.tokens, total: totals.tokens }}
           label="Tokens/s"
           value={rate(rates?.tokens)}
           detail={`${count(totals.tokens)} embedded`}
         />
         <Tile
           id="tile-errors"
+          data={{ rate: rates?.errors, failed: totals.failed }}
           label="Errors/s"
           value={rate(rates?.errors)}
           detail={`${count(totals.failed)} failed (${percent(totals.failed, finished)})`}
         />
         <Tile
           id="tile-lag"
+          data={{ lag: lag?.total }}
           label="Lag"
           value={lag ? count(lag.total) : '–'}
           detail={lag ? 'messages not yet done' : 'unknown'}
         />
         <Tile
           id="tile-dlq"
+          data={{ pending: dlq?.pending }}
           label="Dead letters pending"
           value={dlq ? count(dlq.pending) : '–'}
           detail={dlq ? `${count(dlq.total)} kept` : 'unavailable'}

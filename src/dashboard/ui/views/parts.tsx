@@ -24,23 +24,22 @@ export function Missing({ what, value }: { what: string; value: Unavailable }) {
   )
 }
 
-export function Tile({
-  label,
-  value,
-  detail,
-  id,
-}: {
+export function Tile(props: {
   label: string
   value: string
   detail?: string
   id?: string
+  /** Raw numbers behind the shown text, as data-* attributes (for scripts and tests). */
+  data?: Record<string, number | undefined>
 }) {
+  const { label, value, detail, id, data = {} } = props
+  const attributes = Object.fromEntries(
+    Object.entries(data).flatMap(([k, v]) => (v === undefined ? [] : [[`data-${k}`, String(v)]])),
+  )
   return (
-    <div class="tile" id={id}>
+    <div class="tile" id={id} {...attributes}>
       <div class="tile-label">{label}</div>
-      <div class="tile-value" data-testid={id ? `${id}-value` : undefined}>
-        {value}
-      </div>
+      <div class="tile-value">{value}</div>
       {detail && <div class="tile-detail">{detail}</div>}
     </div>
   )
