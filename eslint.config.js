@@ -7,7 +7,17 @@ import { importX } from 'eslint-plugin-import-x'
 const adapters = ['sources', 'stores', 'models', 'reporters']
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'fixtures/', 'data/', 'coverage/', '.scratch/', 'artifacts/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'fixtures/',
+      'data/',
+      'coverage/',
+      '.scratch/',
+      'artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
