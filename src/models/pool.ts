@@ -4,6 +4,7 @@
  */
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError, type ErrorCode } from '../worker/errors.ts'
@@ -18,6 +19,9 @@ type Body = ThreadRequest extends infer R
 
 /** thread.js next to this file once compiled, thread.ts when run from source (tsx passes its loader on). */
 const threadUrl = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+
+/** How long close() waits for the run in progress before terminating the thread anyway. */
+const EXIT_WAIT_MS = 60_000
 
 /** Whether inference is moving: what the watchdog looks at. */
 export interface InferenceActivity {
@@ -138,13 +142,36 @@ export class InferenceThread {
     }
   }
 
+  /**
+   * Ends the thread after the ONNX run in progress, if any. `worker.terminate()` during a run
+   * aborts the whole process: onnxruntime-node 1.30 runs a session synchronously on this thread,
+   * and when the run returns into a terminating isolate its N-API wrapper cannot throw and calls
+   * std::terminate ("terminate called after throwing an instance of 'Napi::Error'", exit 134;
+   * issue 10, seen after a task timed out with its batch still running). So the thread is asked
+   * to exit from inside: it reads the request only between runs. terminate() stays a last resort
+   * for a thread that does not answer (a run that never returns).
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     const worker = this.#worker
     this.#worker = undefined
     this.#rejectAll(new VectorizeError('cancelled', 'inference thread is closing'))
-    if (worker) await worker.terminate()
+    if (!worker) return
+    const exited = once(worker, 'exit')
+    worker.postMessage({ op: 'exit', id: this.#nextId++ })
+    const timer = setTimeout(() => {
+      this.#logger.warn(
+        { waited_ms: EXIT_WAIT_MS },
+        'inference thread did not exit; terminating it',
+      )
+      void worker.terminate()
+    }, EXIT_WAIT_MS)
+    try {
+      await exited
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   #rejectAll(error: Error): void {

@@ -68,6 +68,8 @@ export type ThreadRequest =
   | { readonly op: 'unload'; readonly id: number; readonly key: string }
   | { readonly op: 'cancel'; readonly id: number }
   | { readonly op: 'configure'; readonly id: number; readonly maxBatchTokens: number }
+  /** Ends the thread from inside, between two ONNX runs (see InferenceThread.close). */
+  | { readonly op: 'exit'; readonly id: number }
 
 export interface ThreadError {
   readonly code: string

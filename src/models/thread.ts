@@ -152,6 +152,11 @@ port.on('message', (request: ThreadRequest) => {
     case 'cancel':
       for (const queue of queues.values()) queue.cancel(request.id)
       break
+    case 'exit':
+      // This handler runs only when no synchronous ONNX run is in progress (the run blocks this
+      // thread's event loop), so stopping here can never interrupt one; see InferenceThread.close.
+      process.exit(0)
+      break
     case 'configure':
       maxBatchTokens = request.maxBatchTokens
       for (const queue of queues.values()) queue.setMaxBatchTokens(request.maxBatchTokens)
