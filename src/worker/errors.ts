@@ -39,6 +39,7 @@ export const errorCodes = [
   'invalid_argument',
   'cancelled',
   'internal',
+  'unhandled_error',
 ] as const
 
 export type ErrorCode = (typeof errorCodes)[number]

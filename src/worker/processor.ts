@@ -25,11 +25,6 @@ export interface ProcessorSettings {
   readonly taskTimeoutMs: number
   /** Dead-letter a message once this many workers died with it in flight; 0 = never. */
   readonly maxCrashes: number
-  /**
-   * Test hook (env VECTORIZE_TEST_CRASH_TASK): a task whose id contains this kills the process
-   * with SIGKILL as it starts, standing in for a native crash or an OOM kill during inference.
-   */
-  readonly crashOnTask?: string
   /** Guards for task content (config `content`); the safe defaults when absent. */
   readonly content?: ContentLimits
 }
@@ -112,8 +107,6 @@ async function runTask(
   let attempts = 0
   deps.metrics.taskStarted(task.type)
   reports.status('started')
-  const crashOn = deps.settings.crashOnTask
-  if (crashOn && task.task_id.includes(crashOn)) process.kill(process.pid, 'SIGKILL')
   try {
     const outcome = await withRetry(
       (attempt) => {
