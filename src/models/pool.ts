@@ -1,13 +1,14 @@
 /**
  * Main-thread side of the inference thread: starts it on first use, correlates requests and
- * replies, and restarts it after a crash (pending requests fail as retriable, models reload).
+ * replies, and restarts it after a crash (pending requests fail as `inference_failed`, retried;
+ * models reload).
  */
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError, type ErrorCode } from '../worker/errors.ts'
+import { VectorizeError } from '../worker/errors.ts'
 import type { BatchEvent, ThreadMessage, ThreadRequest, ThreadResponse } from './thread-protocol.ts'
 
 type Pending = { resolve(value: unknown): void; reject(err: Error): void; embed: boolean }
@@ -115,10 +116,8 @@ export class InferenceThread {
     const pending = this.#forget(response.id)
     if (!pending) return // cancelled meanwhile
     if (response.ok) return pending.resolve(response.value)
-    const { code, message, retriable, details } = response.error
-    pending.reject(
-      new VectorizeError(code as ErrorCode, message, { retriable, ...(details && { details }) }),
-    )
+    const { code, message, details } = response.error
+    pending.reject(new VectorizeError(code, message, { ...(details && { details }) }))
   }
 
   #onExit(worker: Worker, code: number): void {
@@ -130,10 +129,7 @@ export class InferenceThread {
     const error = new VectorizeError(
       'inference_failed',
       `inference thread exited with code ${code}${why}`,
-      {
-        retriable: true,
-        cause: crash,
-      },
+      { cause: crash },
     )
     this.#rejectAll(error)
     if (!this.#closed) {

@@ -1,4 +1,5 @@
 /** Messages between the main thread (pool.ts) and the inference thread (thread.ts). */
+import type { ErrorCode } from '../worker/errors.ts'
 import type { DecodedImage, Dtype, ModelFamily, Pooling, ResolvedDevice } from './embedder.ts'
 
 export interface LoadSpec {
@@ -71,10 +72,10 @@ export type ThreadRequest =
   /** Ends the thread from inside, between two ONNX runs (see InferenceThread.close). */
   | { readonly op: 'exit'; readonly id: number }
 
+/** Whether it is retried follows from the code (errorTable). */
 export interface ThreadError {
-  readonly code: string
+  readonly code: ErrorCode
   readonly message: string
-  readonly retriable: boolean
   readonly details?: Record<string, unknown>
 }
 

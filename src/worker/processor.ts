@@ -166,7 +166,7 @@ interface RunScope {
   readonly reports: ReturnType<Reports['forTask']>
 }
 
-/** One attempt, bounded by the task timeout (a data error: the same input would time out again). */
+/** One attempt, bounded by the task timeout (`task_timeout`, a data error: the same input would time out again). */
 async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) {
   const timeout = AbortSignal.timeout(scope.deps.settings.taskTimeoutMs)
   const ctx: TaskContext = {
@@ -190,7 +190,7 @@ async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) 
   } catch (err) {
     if (timeout.aborted && !signal.aborted) {
       throw new VectorizeError(
-        'timeout',
+        'task_timeout',
         `task ran longer than processing.task_timeout_ms (${scope.deps.settings.taskTimeoutMs} ms)`,
         { cause: err },
       )
@@ -214,7 +214,7 @@ async function fail(
   reports.deadLetter({
     value: msg.value,
     taskId,
-    error: { code: err.code, message: err.message, class: 'data' },
+    error: { code: err.code, message: err.message, class: err.class },
     origin: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
     attempts: Math.max(attempts, 1),
     workerId: deps.settings.workerId,

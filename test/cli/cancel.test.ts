@@ -78,7 +78,7 @@ function assertNoCrash(result: { stderr: string }): void {
 }
 
 describe('vectorize worker (timeout and cancellation mid-task)', () => {
-  it('should fail each held batch with timeout, run the tasks after it and exit 0', async (t) => {
+  it('should fail each held batch with task_timeout, run the tasks after it and exit 0', async (t) => {
     const ws = await createWorkspace((fn) => t.after(fn))
     const lines = Object.keys(holds).flatMap((id) => [
       batch(id),
@@ -98,7 +98,7 @@ describe('vectorize worker (timeout and cancellation mid-task)', () => {
         `${id}: ${await progressOf(ws, id)} of ${ITEMS} items written before the timeout`,
       )
       assert.equal(tasks.get(id)?.state, 'failed', id)
-      assert.equal(tasks.get(id)?.error?.code, 'timeout', id)
+      assert.equal(tasks.get(id)?.error?.code, 'task_timeout', id)
       for (const after of [`${id}-after-1`, `${id}-after-2`])
         assert.equal(tasks.get(after)?.state, 'succeeded', after)
     }

@@ -148,7 +148,7 @@ describe('Kafka error translation', () => {
     ]) {
       const translated = translate(err)
       assert.equal(translated.retriable, false, JSON.stringify(err))
-      assert.equal(translated.code, 'reporter_unavailable')
+      assert.equal(translated.code, 'reporter_refused')
     }
     assert.match(translate({ errors: [{ code: 38, message: 'bad rf' }] }).message, /bad rf/)
   })
