@@ -89,7 +89,7 @@ const processing = z.strictObject({
   max_message_bytes: positive.default(16 * 1024 * 1024).describe('Largest task message'),
   max_batch_items: positive.default(2048).describe('Largest number of items in a batch task'),
   max_metadata_bytes: positive.default(16_384).describe('Largest metadata object (serialised)'),
-  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
+  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `task_timeout`'),
   max_crashes: z
     .number()
     .int()

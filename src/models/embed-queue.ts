@@ -61,7 +61,8 @@ export class EmbedQueue {
   add(id: number, texts: readonly string[]): void {
     let inputs: Tokenized[]
     try {
-      inputs = this.#model.tokenize(texts)
+      // the tokenizer refuses an empty list; no texts, no vectors (the ModelManager contract)
+      inputs = texts.length === 0 ? [] : this.#model.tokenize(texts)
     } catch (err) {
       this.#reply(id, { ok: false, error: failure('tokenization failed', err) })
       return

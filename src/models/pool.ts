@@ -62,7 +62,10 @@ export class InferenceThread {
   request<T>(body: Body, signal: AbortSignal): Promise<T> {
     if (this.#closed)
       return Promise.reject(new VectorizeError('cancelled', 'inference thread is closed'))
-    signal.throwIfAborted()
+    if (signal.aborted)
+      return Promise.reject(
+        new VectorizeError('cancelled', 'inference was cancelled', { cause: signal.reason }),
+      )
     const worker = this.#ensure()
     const id = this.#nextId++
     const embed = body.op === 'embed'
