@@ -166,7 +166,7 @@ interface RunScope {
   readonly reports: ReturnType<Reports['forTask']>
 }
 
-/** One attempt, bounded by the task timeout (`task_timeout`, a data error: the same input would time out again). */
+/** One attempt, bounded by the task timeout: `task_timeout`, a data error (it would time out again). */
 async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) {
   const timeout = AbortSignal.timeout(scope.deps.settings.taskTimeoutMs)
   const ctx: TaskContext = {
