@@ -93,7 +93,7 @@ const processing = z.strictObject({
     .describe(
       "Largest metadata object (serialised): a task's, and a JSON record's metadata fields",
     ),
-  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
+  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `task_timeout`'),
   max_crashes: z
     .number()
     .int()

@@ -17,7 +17,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../observability/logger.ts'
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import type { ErrorCode } from '../worker/errors.ts'
+import type { ErrorClass, ErrorCode } from '../worker/errors.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { DeadLetter, Reporter, StatusView, TaskRecord } from './reporter.ts'
@@ -187,7 +187,7 @@ export function encodeDeadLetter(letter: DeadLetter, at: string): Buffer {
 interface StoredHeaders {
   at: string
   task_id: string
-  error: { code: ErrorCode; message: string; class: 'data' }
+  error: { code: ErrorCode; message: string; class: ErrorClass }
   origin: { topic: string; partition: number; offset: number }
   attempts: number
   worker_id: string
@@ -240,7 +240,6 @@ function parses(text: string): boolean {
 function unavailable(message: string, cause: unknown): VectorizeError {
   const reason = cause instanceof Error ? `: ${cause.message}` : ''
   return new VectorizeError('reporter_unavailable', `${message}${reason}`, {
-    retriable: true,
     cause,
   })
 }

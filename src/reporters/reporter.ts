@@ -4,14 +4,14 @@
  * a source offset only after its reports are acknowledged.
  */
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import type { ErrorCode } from '../worker/errors.ts'
+import type { ErrorClass, ErrorCode } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 
 export interface DeadLetter {
   /** The original message bytes, unchanged. */
   readonly value: Uint8Array
   readonly taskId: string
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly class: 'data' }
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly class: ErrorClass }
   readonly origin: { readonly topic: string; readonly partition: number; readonly offset: number }
   readonly attempts: number
   readonly workerId: string

@@ -303,9 +303,7 @@ export class KafkaSource implements TaskSource {
   /** Reachability (readiness) and the consumer lag of the owned partitions (metrics). */
   async probe({ signal }: Signal): Promise<{ lag: SourceLag[] }> {
     if (!this.#admin || this.#closing.signal.aborted)
-      throw new VectorizeError('source_unavailable', 'the Kafka source is not connected', {
-        retriable: true,
-      })
+      throw new VectorizeError('source_unavailable', 'the Kafka source is not connected')
     const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
     const target = { topic: this.#topic, owned, committed: this.#committed }
     try {

@@ -25,11 +25,6 @@ export interface ProcessorSettings {
   readonly taskTimeoutMs: number
   /** Dead-letter a message once this many workers died with it in flight; 0 = never. */
   readonly maxCrashes: number
-  /**
-   * Test hook (env VECTORIZE_TEST_CRASH_TASK): a task whose id contains this kills the process
-   * with SIGKILL as it starts, standing in for a native crash or an OOM kill during inference.
-   */
-  readonly crashOnTask?: string
   /** Guards for task content (config `content`); the safe defaults when absent. */
   readonly content?: ContentLimits
 }
@@ -112,8 +107,6 @@ async function runTask(
   let attempts = 0
   deps.metrics.taskStarted(task.type)
   reports.status('started')
-  const crashOn = deps.settings.crashOnTask
-  if (crashOn && task.task_id.includes(crashOn)) process.kill(process.pid, 'SIGKILL')
   try {
     const outcome = await withRetry(
       (attempt) => {
@@ -173,7 +166,7 @@ interface RunScope {
   readonly reports: ReturnType<Reports['forTask']>
 }
 
-/** One attempt, bounded by the task timeout (a data error: the same input would time out again). */
+/** One attempt, bounded by the task timeout: `task_timeout`, a data error (it would time out again). */
 async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) {
   const timeout = AbortSignal.timeout(scope.deps.settings.taskTimeoutMs)
   const ctx: TaskContext = {
@@ -198,7 +191,7 @@ async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) 
   } catch (err) {
     if (timeout.aborted && !signal.aborted) {
       throw new VectorizeError(
-        'timeout',
+        'task_timeout',
         `task ran longer than processing.task_timeout_ms (${scope.deps.settings.taskTimeoutMs} ms)`,
         { cause: err },
       )
@@ -222,7 +215,7 @@ async function fail(
   reports.deadLetter({
     value: msg.value,
     taskId,
-    error: { code: err.code, message: err.message, class: 'data' },
+    error: { code: err.code, message: err.message, class: err.class },
     origin: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
     attempts: Math.max(attempts, 1),
     workerId: deps.settings.workerId,

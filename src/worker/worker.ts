@@ -37,6 +37,7 @@ export class Worker {
   readonly #collections = new Map<string, Promise<void>>()
   #state: WorkerState = 'starting'
   #active = 0
+  #abandoned = 0
   #fatal: VectorizeError | undefined
   #committing: Promise<void> = Promise.resolve()
 
@@ -55,6 +56,11 @@ export class Worker {
   /** Tasks started and not finished (a slot held while waiting for the next message is not one). */
   get activeTasks(): number {
     return this.#active
+  }
+
+  /** Tasks stopped by `abort()` or the end of the grace time: uncommitted, they are redelivered. */
+  get abandonedTasks(): number {
+    return this.#abandoned
   }
 
   get maxConcurrentTasks(): number {
@@ -135,7 +141,8 @@ export class Worker {
   }
 
   #onFatal(err: unknown): void {
-    if (this.#work.signal.aborted) return // shutdown: the message stays uncommitted and comes back
+    // shutdown: the message stays uncommitted and comes back
+    if (this.#work.signal.aborted) return void this.#abandoned++
     const error = toVectorizeError(err)
     if (!this.#fatal) {
       this.#fatal = error

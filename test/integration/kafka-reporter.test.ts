@@ -11,7 +11,7 @@ import { allTopics } from '../../src/kafka/admin.ts'
 import type { KafkaSettings } from '../../src/kafka/client.ts'
 import { kafkaError } from '../../src/kafka/errors.ts'
 import type { DeadLetter } from '../../src/reporters/reporter.ts'
-import { KafkaReporter } from '../../src/reporters/kafka.ts'
+import { deadLetterHeaders as h, KafkaReporter } from '../../src/reporters/kafka.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import {
   createTopics,
@@ -19,7 +19,9 @@ import {
   kafkaSettings,
   readTopic,
   skipKafka,
+  type ReadRecord,
 } from '../helpers/kafka.ts'
+import { reporterContract, type Written } from '../reporters/contract.ts'
 
 const deps = { logger: silentLogger }
 const opts = () => ({ signal: AbortSignal.timeout(30_000) })
@@ -126,6 +128,51 @@ describe('KafkaReporter', { skip: skipKafka, timeout: 60_000 }, () => {
   })
 })
 
+/** A dead letter as a plain consumer of the DLQ topic sees it: its bytes and headers. */
+function fromRecord(record: ReadRecord): DeadLetter {
+  const header = record.headers
+  return {
+    value: new Uint8Array(record.value ?? Buffer.alloc(0)),
+    taskId: header[h.taskId]!,
+    error: {
+      code: header[h.errorCode] as DeadLetter['error']['code'],
+      message: header[h.errorReason]!,
+      class: header[h.errorClass] as DeadLetter['error']['class'],
+    },
+    origin: {
+      topic: header[h.originTopic]!,
+      partition: Number(header[h.originPartition]),
+      offset: Number(header[h.originOffset]),
+    },
+    attempts: Number(header[h.attempts]),
+    workerId: header[h.workerId]!,
+  }
+}
+
+describe('KafkaReporter contract', { skip: skipKafka }, () => {
+  reporterContract(
+    'KafkaReporter',
+    async (t) => {
+      const settings = kafkaSettings()
+      await createTopics(t, allTopics(settings), 2)
+      const reporter = await openReporter(t, settings)
+      const read = async (n: { statuses: number; results: number; deadLetters: number }) => {
+        const topic = async (name: string, count: number) =>
+          count === 0 ? [] : await readTopic(name, count)
+        const parse = <T>(r: ReadRecord) => JSON.parse(r.value.toString()) as T
+        const written: Written = {
+          statuses: (await topic(settings.topics.status, n.statuses)).map(parse<StatusMessage>),
+          results: (await topic(settings.topics.results, n.results)).map(parse<ResultMessage>),
+          deadLetters: (await topic(settings.topics.dlq, n.deadLetters)).map(fromRecord),
+        }
+        return written
+      }
+      return { reporter, read }
+    },
+    { timeoutMs: 60_000 },
+  )
+})
+
 describe('Kafka error translation', () => {
   const translate = (err: unknown) => kafkaError(err, 'reporter_unavailable', 'cannot produce')
 
@@ -148,7 +195,7 @@ describe('Kafka error translation', () => {
     ]) {
       const translated = translate(err)
       assert.equal(translated.retriable, false, JSON.stringify(err))
-      assert.equal(translated.code, 'reporter_unavailable')
+      assert.equal(translated.code, 'reporter_refused')
     }
     assert.match(translate({ errors: [{ code: 38, message: 'bad rf' }] }).message, /bad rf/)
   })

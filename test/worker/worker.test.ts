@@ -33,9 +33,7 @@ function flaky(inner: VectorStore, failures: { left: number }): VectorStore {
         return (...args: Parameters<VectorStore['upsert']>) => {
           if (failures.left-- > 0)
             return Promise.reject(
-              new VectorizeError('store_unavailable', 'connection refused (injected)', {
-                retriable: true,
-              }),
+              new VectorizeError('store_unavailable', 'connection refused (injected)'),
             )
           return target.upsert(...args)
         }
