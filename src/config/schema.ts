@@ -133,6 +133,15 @@ const kafka = z.strictObject({
   create_topics: z.boolean().default(false).describe('Create missing topics at start-up'),
   partitions: positive.default(6).describe('Partitions of topics created by the worker'),
   replication_factor: positive.default(1).describe('Replication of topics created by the worker'),
+  max_message_bytes: z
+    .number()
+    .int()
+    .min(16_384)
+    .max(1_000_000_000)
+    .default(1_000_000)
+    .describe(
+      "Largest record the worker's producers send (librdkafka message.max.bytes); a dead letter over it is sent truncated (x-payload-truncated). Keep it at most the max.message.bytes of the status, results and dead-letter topics",
+    ),
   session_timeout_ms: positive.default(45_000).describe('Consumer session timeout'),
   group_instance_id: z
     .string()

@@ -5,7 +5,7 @@
  * authorisation and fatal producer state are not.
  */
 import { VectorizeError } from '../worker/errors.ts'
-import { permanentErrorCodes } from './vendor.ts'
+import { permanentErrorCodes, sizeErrorCodes } from './vendor.ts'
 
 interface ClientError {
   readonly code?: unknown
@@ -18,7 +18,10 @@ interface ClientError {
 
 export type UnavailableCode = 'source_unavailable' | 'reporter_unavailable'
 
-/** `action` says what failed, e.g. "cannot commit offsets to topic t". */
+/**
+ * `action` says what failed, e.g. "cannot commit offsets to topic t". A record refused for its size
+ * is `record_too_large`: that record's fault, not the broker's (issue 10).
+ */
 export function kafkaError(err: unknown, code: UnavailableCode, action: string): VectorizeError {
   if (err instanceof VectorizeError) return err
   const causes = flatten(err)
@@ -26,6 +29,9 @@ export function kafkaError(err: unknown, code: UnavailableCode, action: string):
   const first = permanent ?? causes[0] ?? {}
   const message = typeof first.message === 'string' ? first.message : String(err)
   const details = { kafka_code: first.code, kafka_type: first.type }
+  if (typeof first.code === 'number' && sizeErrorCodes.has(first.code)) {
+    return new VectorizeError('record_too_large', `${action}: ${message}`, { cause: err, details })
+  }
   return new VectorizeError(code, `${action}: ${message}`, {
     retriable: permanent === undefined,
     cause: err,

@@ -10,6 +10,8 @@ import type { Signal } from '../worker/types.ts'
 export interface DeadLetter {
   /** The original message bytes, unchanged. */
   readonly value: Uint8Array
+  /** The original message's key, where it had one (a Kafka key). */
+  readonly key?: Uint8Array
   readonly taskId: string
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly class: 'data' }
   readonly origin: { readonly topic: string; readonly partition: number; readonly offset: number }

@@ -348,6 +348,7 @@ export class KafkaSource implements TaskSource {
       partition,
       offset,
       value: message.value ?? empty, // librdkafka hands an empty value over as null
+      ...(message.key && { key: message.key }),
       timestamp: Number(message.timestamp) || Date.now(),
     }
     if (this.#admissions.holds(partition, owned)) {

@@ -12,6 +12,8 @@ export interface SourceMessage {
   readonly partition: number
   readonly offset: number
   readonly value: Uint8Array
+  /** The message's key, where it has one (Kafka); kept in its dead letter. */
+  readonly key?: Uint8Array
   /** When the message was enqueued (ms since epoch), for queue-time measurement. */
   readonly timestamp: number
   /**

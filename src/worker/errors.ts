@@ -24,6 +24,9 @@ export const errorCodes = [
   'fetch_timeout',
   'too_many_redirects',
   'crash_loop',
+  // a record vectorize produces (a result, a status) is over kafka.max_message_bytes or the topic's
+  // max.message.bytes: caused by the message, so that message fails alone (issue 10)
+  'record_too_large',
   // infrastructure errors: retried with backoff, never dead-lettered
   'store_unavailable',
   'source_unavailable',
