@@ -204,6 +204,17 @@ const http = z.strictObject({
   enabled: z.boolean().default(true).describe('Serve /health, /ready and /metrics'),
   host: z.string().default('127.0.0.1').describe('Bind address (0.0.0.0 in containers)'),
   port: port.default(9464).describe('HTTP port (0 = any free port)'),
+  probe_interval_ms: z
+    .number()
+    .int()
+    .min(100)
+    .default(2_000)
+    .describe(
+      'How often the source and store are probed in the background for /ready and /metrics (one probe in flight each; also its timeout)',
+    ),
+  probe_max_age_ms: positive
+    .default(10_000)
+    .describe('A probe result older than this counts as failing in /ready'),
 })
 
 const content = z.strictObject({

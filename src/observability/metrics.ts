@@ -16,8 +16,11 @@ export interface MetricsProbes {
   activeTasks(): number
   maxConcurrentTasks(): number
   inference(): { readonly pending: number; readonly stalledMs: number }
-  /** Consumer lag per partition, where the source can tell; undefined when it cannot. */
-  lag?(): Promise<readonly SourceLag[] | undefined>
+  /**
+   * Consumer lag per partition, where the source can tell; undefined when it cannot. Read at
+   * scrape time, so it answers from memory (the source is probed in the background, checks.ts).
+   */
+  lag?(): readonly SourceLag[] | undefined
 }
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
@@ -151,10 +154,8 @@ export class PrometheusMetrics implements WorkerMetrics, ModelEvents {
       help: 'Messages not yet committed per partition (where the source can tell)',
       labelNames: ['partition'],
       registers: [this.registry],
-      async collect() {
-        const partitions = await probes()
-          ?.lag?.()
-          .catch(() => undefined)
+      collect() {
+        const partitions = probes()?.lag?.()
         this.reset()
         for (const p of partitions ?? []) this.set({ partition: String(p.partition) }, p.messages)
       },

@@ -79,6 +79,7 @@ export class KafkaSource implements TaskSource {
   #epoch = 0
   #iterating = false
   #commits: Promise<void> = Promise.resolve()
+  #lagInFlight: Promise<SourceLag[]> | undefined
   #closed: Promise<void> | undefined
   readonly #guard: CrashGuard
   readonly #markerStore: MarkerStore
@@ -306,16 +307,25 @@ export class KafkaSource implements TaskSource {
       throw new VectorizeError('source_unavailable', 'the Kafka source is not connected', {
         retriable: true,
       })
-    const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
-    const target = { topic: this.#topic, owned, committed: this.#committed }
     try {
-      const module = this.#client.module
-      return {
-        lag: await abortable(consumerLag(target, this.#admin, this.#consumer, module), signal),
-      }
+      return { lag: await abortable(this.#lag(this.#admin), signal) }
     } catch (err) {
       throw kafkaError(err, 'source_unavailable', 'cannot read the partition offsets')
     }
+  }
+
+  /**
+   * The lag of the owned partitions; callers share the request in flight. Its native calls hold a
+   * libuv thread until they answer or time out, whatever the caller's signal says: one at a time,
+   * or probes during a broker outage fill the thread pool (issue 10).
+   */
+  #lag(admin: VendorAdmin): Promise<SourceLag[]> {
+    if (this.#lagInFlight) return this.#lagInFlight
+    const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
+    const target = { topic: this.#topic, owned, committed: this.#committed }
+    const lag = consumerLag(target, admin, this.#consumer, this.#client.module)
+    this.#lagInFlight = lag.finally(() => (this.#lagInFlight = undefined))
+    return this.#lagInFlight
   }
 
   close(): Promise<void> {
