@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Kill the child (SIGKILL) and reject after this long; default 60 s. */
   readonly timeoutMs?: number
+  /** Written to the child's stdin, which is then closed (an empty stdin without it). */
+  readonly input?: string
 }
 
 /** A child started in the background; its output is collected (and capped) so pipes never fill. */
@@ -91,7 +93,7 @@ export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
     VECTORIZE_WORKER_HTTP_PORT: '0',
   })
   const start = (args: readonly string[], options: RunOptions = {}): Background => {
-    const background = spawnCli(args, dir, { ...env, ...options.env })
+    const background = spawnCli(args, dir, { ...env, ...options.env }, options.input)
     children.add(background.child)
     const forget = () => void children.delete(background.child)
     background.exited.then(forget, forget)
@@ -117,12 +119,18 @@ function cliEnv(own: Record<string, string>): NodeJS.ProcessEnv {
 
 const MAX_OUTPUT = 4 * 1024 * 1024
 
-function spawnCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Background {
+function spawnCli(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Background {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
+  child.stdin.end(input) // closed at once: a command that reads stdin sees its end
   const out = { stdout: '', stderr: '' }
   const collect = (key: keyof typeof out) => (chunk: Buffer) => {
     if (out[key].length < MAX_OUTPUT) out[key] += chunk.toString('utf8')
