@@ -417,7 +417,6 @@ export class KafkaSource implements TaskSource {
     } else if (code === errorCodes.revokePartitions) {
       // Lost (session expired): another member may own them already; the worker's commits for
       // them will fail and it forgets them all the same.
-      if (lost) this.#logger.warn({ partitions }, 'partitions lost')
       await this.#revoke(partitions, lost)
     }
   }
@@ -434,9 +433,10 @@ export class KafkaSource implements TaskSource {
     for (const [, owned] of revoked) owned.held = false
     // Resume before giving them up, so a later owner (maybe this consumer) does not inherit a pause.
     this.#resume(revoked.filter(([, o]) => o.paused))
-    this.#logger.info({ partitions, dropped }, 'partitions revoked')
+    const started = performance.now()
+    let abandoned: number | undefined
     try {
-      await this.#events?.revoked(partitions)
+      abandoned = (await this.#events?.revoked(partitions))?.abandoned
       // Not for lost partitions: another member owns them already and the commit would fail.
       if (!lost && !this.#closing.signal.aborted) await this.#handBack(partitions)
     } catch (err) {
@@ -448,6 +448,13 @@ export class KafkaSource implements TaskSource {
       }
       this.#epoch++
       void this.#admissions.pump()
+      // One line per revocation (the worker used to log its own as well): what was dropped from
+      // the buffer, what was still running when the wait ran out, and how long it took.
+      const ms = Math.round(performance.now() - started)
+      const closing = this.#closing.signal.aborted // leaving the group: no worker to ask
+      const fields = { partitions, owned: this.partitions, dropped, abandoned, ms, closing }
+      if (lost) this.#logger.warn(fields, 'partitions lost')
+      else this.#logger.info(fields, 'partitions revoked')
     }
   }
 
