@@ -56,6 +56,15 @@ const empty = new Uint8Array(0)
 const markerTimeoutMs = 15_000
 /** How often the consumer refreshes topic metadata (see the consumer's config). */
 export const metadataRefreshMs = 5_000
+/**
+ * Why lost partitions can take a while to come back (issue 10, measured on Kafka 4.4): a session
+ * lost in a broker outage makes librdkafka rejoin as a new member, and the restarted coordinator
+ * waits for the old membership to expire before it assigns anything.
+ */
+const lostHint =
+  'the session expired (a broker outage longer than kafka.session_timeout_ms?); the group ' +
+  "reassigns them once the coordinator has expired this worker's old membership, up to " +
+  'kafka.session_timeout_ms after the broker is back (kafka.group_instance_id avoids the wait)'
 /** How long a clean hand-back may spend taking back crash-guard markers. */
 const handBackTimeoutMs = 2_000
 
@@ -453,7 +462,7 @@ export class KafkaSource implements TaskSource {
       const ms = Math.round(performance.now() - started)
       const closing = this.#closing.signal.aborted // leaving the group: no worker to ask
       const fields = { partitions, owned: this.partitions, dropped, abandoned, ms, closing }
-      if (lost) this.#logger.warn(fields, 'partitions lost')
+      if (lost) this.#logger.warn({ ...fields, hint: lostHint }, 'partitions lost')
       else this.#logger.info(fields, 'partitions revoked')
     }
   }
