@@ -14,7 +14,8 @@ import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { parseTask } from '../protocol/parse.ts'
 import { openPublisher, openReporter } from '../main.ts'
-import { toVectorizeError } from '../worker/errors.ts'
+import { sourceKind } from '../sources/index.ts'
+import { toVectorizeError, VectorizeError } from '../worker/errors.ts'
 import { commandContext, type CommandContext } from './context.ts'
 import { exitCodes } from './exit-codes.ts'
 import { readLines } from './lines.ts'
@@ -70,6 +71,13 @@ async function submit(ctx: CommandContext, file: string | undefined, opts: Submi
   }
 }
 
+/**
+ * Room a Kafka record needs besides its value: the key (a task id, at most 512 bytes) and
+ * librdkafka's framing. A line whose record would be over `kafka.max_message_bytes` is rejected
+ * here rather than refused by the producer halfway through the send.
+ */
+const recordOverheadBytes = 1024
+
 /** First pass: every rejected line; a copy of stdin goes to `copyTo` for the second pass. */
 async function validate(ctx: CommandContext, file: string | undefined, copyTo?: string) {
   const rejected: Rejected[] = []
@@ -79,7 +87,7 @@ async function validate(ctx: CommandContext, file: string | undefined, copyTo?: 
     if (copy && !copy.write(`${text}\n`)) await once(copy, 'drain')
     if (text.trim() === '') continue
     try {
-      parseTask(encoder.encode(text), ctx.config.processing)
+      checkLine(ctx, encoder.encode(text))
     } catch (err) {
       const e = toVectorizeError(err)
       rejected.push({ line, code: e.code, message: e.message })
@@ -118,7 +126,7 @@ async function send(ctx: CommandContext, file: string | undefined, raw: boolean)
   for await (const { line, text } of readLines(file)) {
     const value = encoder.encode(text)
     try {
-      const taskId = raw ? undefined : parseTask(value, ctx.config.processing).task_id
+      const taskId = raw ? undefined : checkLine(ctx, value)
       chunk.push({ value, ...(taskId && { taskId }) })
     } catch (err) {
       const e = toVectorizeError(err)
@@ -143,4 +151,17 @@ function summary({ submitted, rejected, sent }: Outcome): string {
     lines.push(`rejected ${rejected.length} invalid line(s); the valid ones were sent (--partial)`)
   }
   return lines.join('\n')
+}
+
+/** A valid task that fits one record of the source, or a VectorizeError saying why not. */
+function checkLine(ctx: CommandContext, bytes: Uint8Array): string {
+  const taskId = parseTask(bytes, ctx.config.processing).task_id
+  if (sourceKind(ctx.config) !== 'kafka') return taskId
+  const maxBytes = ctx.config.kafka.max_message_bytes - recordOverheadBytes
+  if (bytes.length <= maxBytes) return taskId
+  throw new VectorizeError(
+    'record_too_large',
+    `line is ${bytes.length} bytes; a Kafka record may hold ${maxBytes} (kafka.max_message_bytes ` +
+      `less ${recordOverheadBytes} for its key and framing)`,
+  )
 }

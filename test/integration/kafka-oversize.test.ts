@@ -11,9 +11,11 @@
  */
 import * as assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { describeRun } from '../helpers/cli.ts'
-import { kafkaBrokers, readToEnd, skipKafka } from '../helpers/kafka.ts'
+import { endOffsets, kafkaBrokers, readToEnd, skipKafka } from '../helpers/kafka.ts'
 import { kafkaCluster, StatusBoard, textTasks } from '../helpers/kafka-cli.ts'
 import { kcatProduce, skipKcat } from '../helpers/kcat.ts'
 
@@ -22,6 +24,12 @@ const COLLECTION = 'oversize'
 const BIG_ID = 'oversize-big'
 const BIG_KEY = 'a-key-from-another-producer'
 const FOUR_MIB = 4 * 1024 * 1024
+
+interface Rejected {
+  readonly line: number
+  readonly code: string
+  readonly message: string
+}
 
 /** A valid-looking `text` task of about `bytes` bytes (its text is far over max_text_bytes). */
 function bigTask(bytes: number): Buffer {
@@ -107,6 +115,28 @@ describe(
       t.diagnostic(
         `big task ${big.length} B dead-lettered as ${letter.value.length} B; ` +
           `${GOOD} good tasks succeeded once over ${workers.length} workers`,
+      )
+    })
+
+    it('vectorize submit should refuse a line over kafka.max_message_bytes before sending any', async (t) => {
+      const cluster = await kafkaCluster(t, { partitions: 1 })
+      const file = join(cluster.ws.dir, 'big.jsonl')
+      const lines = [...textTasks(2, 'fits', COLLECTION), bigTask(30_000).toString()]
+      await writeFile(file, `${lines.join('\n')}\n`)
+      const env = { ...cluster.env, VECTORIZE_WORKER_KAFKA_MAX_MESSAGE_BYTES: '20000' }
+      const result = await cluster.ws.run(['--json', 'submit', file], { env })
+      assert.equal(result.code, 65, describeRun(['submit', file], result))
+      const report = JSON.parse(result.stdout) as { submitted: number; rejected: Rejected[] }
+      assert.deepEqual(
+        [report.submitted, report.rejected.map((r) => [r.line, r.code])],
+        [0, [[3, 'record_too_large']]],
+      )
+      assert.match(report.rejected[0]?.message ?? '', /kafka\.max_message_bytes/)
+      const ends = await endOffsets(cluster.settings.topics.tasks)
+      assert.deepEqual(
+        [...ends.values()].map((e) => e.high),
+        [0],
+        'nothing sent',
       )
     })
   },
