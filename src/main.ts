@@ -10,7 +10,7 @@ import { TransformersModels } from './models/transformers.ts'
 import { Heartbeat } from './observability/heartbeat.ts'
 import { HttpServer, Readiness, type ReadinessCheck } from './observability/http.ts'
 import type { Logger } from './observability/logger.ts'
-import { metricsProbes, readinessChecks } from './observability/checks.ts'
+import { addReadinessChecks, metricsProbes, WorkerProbes } from './observability/checks.ts'
 import { PrometheusMetrics } from './observability/metrics.ts'
 import { Watchdog } from './observability/watchdog.ts'
 import { reporters, statusViews } from './reporters/index.ts'
@@ -326,8 +326,12 @@ async function serve(deps: Deps, version: string) {
   )
   const attach = (created: CreatedWorker) => {
     watchdog = resources.add(new Watchdog(config.worker.watchdog_ms, () => created.models.activity))
-    metrics.observe(metricsProbes(created, watchdog))
-    for (const check of readinessChecks(created)) readiness.add(check)
+    const { probe_interval_ms: intervalMs, probe_max_age_ms: maxAgeMs } = config.http
+    const probes = resources.add(
+      new WorkerProbes(created, { intervalMs, timeoutMs: intervalMs, maxAgeMs }),
+    )
+    metrics.observe(metricsProbes(created, watchdog, probes))
+    addReadinessChecks(readiness, created, probes)
     attached = true
   }
   return { metrics, readiness, http, attach }

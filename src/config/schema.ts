@@ -137,6 +137,15 @@ const kafka = z.strictObject({
   create_topics: z.boolean().default(false).describe('Create missing topics at start-up'),
   partitions: positive.default(6).describe('Partitions of topics created by the worker'),
   replication_factor: positive.default(1).describe('Replication of topics created by the worker'),
+  max_message_bytes: z
+    .number()
+    .int()
+    .min(16_384)
+    .max(1_000_000_000)
+    .default(1_000_000)
+    .describe(
+      "Largest record the worker's producers send (librdkafka message.max.bytes); a dead letter over it is sent truncated (x-payload-truncated). Keep it at most the max.message.bytes of the status, results and dead-letter topics",
+    ),
   session_timeout_ms: positive.default(45_000).describe('Consumer session timeout'),
   group_instance_id: z
     .string()
@@ -199,6 +208,17 @@ const http = z.strictObject({
   enabled: z.boolean().default(true).describe('Serve /health, /ready and /metrics'),
   host: z.string().default('127.0.0.1').describe('Bind address (0.0.0.0 in containers)'),
   port: port.default(9464).describe('HTTP port (0 = any free port)'),
+  probe_interval_ms: z
+    .number()
+    .int()
+    .min(100)
+    .default(2_000)
+    .describe(
+      'How often the source and store are probed in the background for /ready and /metrics (one probe in flight each; also its timeout)',
+    ),
+  probe_max_age_ms: positive
+    .default(10_000)
+    .describe('A probe result older than this counts as failing in /ready'),
 })
 
 const content = z.strictObject({

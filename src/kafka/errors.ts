@@ -5,7 +5,7 @@
  * authorisation and fatal producer state are not (`source_refused`, `reporter_refused`).
  */
 import { VectorizeError } from '../worker/errors.ts'
-import { permanentErrorCodes } from './vendor.ts'
+import { permanentErrorCodes, sizeErrorCodes } from './vendor.ts'
 
 interface ClientError {
   readonly code?: unknown
@@ -26,7 +26,8 @@ const refused = {
 
 /**
  * `action` says what failed, e.g. "cannot commit offsets to topic t". Broker trouble keeps `code`
- * (retried); a permanent refusal becomes the role's `*_refused` code (not retried).
+ * (retried); a permanent refusal becomes the role's `*_refused` code (not retried). A record
+ * refused for its size is `record_too_large`: that record's fault, not the broker's (issue 10).
  */
 export function kafkaError(err: unknown, code: UnavailableCode, action: string): VectorizeError {
   if (err instanceof VectorizeError) return err
@@ -35,6 +36,9 @@ export function kafkaError(err: unknown, code: UnavailableCode, action: string):
   const first = permanent ?? causes[0] ?? {}
   const message = typeof first.message === 'string' ? first.message : String(err)
   const details = { kafka_code: first.code, kafka_type: first.type }
+  if (typeof first.code === 'number' && sizeErrorCodes.has(first.code)) {
+    return new VectorizeError('record_too_large', `${action}: ${message}`, { cause: err, details })
+  }
   return new VectorizeError(permanent ? refused[code] : code, `${action}: ${message}`, {
     cause: err,
     details,

@@ -53,6 +53,9 @@ export const errorTable = {
   too_many_redirects: data('a content URL redirected more than `content.max_redirects` times'),
   crash_loop: data('worker processes kept dying with this message in flight (Kafka)'),
   task_timeout: data('the task ran longer than `processing.task_timeout_ms`'),
+  record_too_large: data(
+    'a record made for this message (result, status) is over `kafka.max_message_bytes` or the topic limit',
+  ),
   internal: data(
     'an error that could not be classified; the task fails rather than block the queue',
   ),

@@ -7,7 +7,8 @@
 import { defaultContentLimits, type ContentLimits } from '../content/content.ts'
 import type { ModelManager } from '../models/embedder.ts'
 import type { Logger } from '../observability/logger.ts'
-import { parseJson, taskIdOf, validateTask, type MessageLimits } from '../protocol/parse.ts'
+import { parseJson, taskIdOf, taskTypeOf, validateTask } from '../protocol/parse.ts'
+import type { MessageLimits } from '../protocol/parse.ts'
 import type { TaskMessage } from '../protocol/task.ts'
 import type { SourceMessage } from '../sources/source.ts'
 import type { CollectionSpec, Distance, VectorStore } from '../stores/store.ts'
@@ -54,8 +55,9 @@ export async function processMessage(
     task = validateTask(value, deps.settings.limits)
   } catch (err) {
     const taskId = taskIdOf(value) ?? `${msg.topic}:${msg.partition}:${msg.offset}`
+    const type = taskTypeOf(value) ?? 'unknown' // a text task with a text too long is a text task
     const error = toVectorizeError(err)
-    deps.metrics.taskStarted('unknown')
+    deps.metrics.taskStarted(type)
     await fail(
       msg,
       taskId,
@@ -65,7 +67,7 @@ export async function processMessage(
       signal,
     )
     deps.metrics.taskFinished({
-      type: 'unknown',
+      type,
       outcome: 'failed',
       code: error.code,
       timings: timingsOf(msg, startedAt, zero()),
@@ -132,6 +134,9 @@ async function runTask(
       worker_id: deps.settings.workerId,
       timings_ms: t,
     })
+    // The result first: one refused as too big (record_too_large) fails the task, which must not
+    // have been reported `succeeded` before.
+    await reports.settled()
     reports.status('succeeded')
     await reports.settled()
     deps.metrics.taskFinished({
@@ -214,13 +219,27 @@ async function fail(
   reports.status('failed', undefined, err)
   reports.deadLetter({
     value: msg.value,
+    ...(msg.key && { key: msg.key }),
     taskId,
     error: { code: err.code, message: err.message, class: err.class },
     origin: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
     attempts: Math.max(attempts, 1),
     workerId: deps.settings.workerId,
   })
-  await reports.settled()
+  try {
+    await reports.settled()
+  } catch (thrown) {
+    // A record refused for its size even cut to fit (a dead-letter topic that keeps less than the
+    // record headers): that message's problem, never a reason to stop the group (issue 10).
+    // Anything else is infrastructure, already retried: the worker stops without committing.
+    const error = toVectorizeError(thrown)
+    if (error.code !== 'record_too_large' || signal.aborted) throw error
+    deps.logger.error(
+      { task_id: taskId, code: err.code, partition: msg.partition, offset: msg.offset },
+      `could not report this failed task (${error.message}); it is committed all the same`,
+    )
+    return
+  }
   deps.metrics.deadLettered(err.code)
 }
 

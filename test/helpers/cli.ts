@@ -31,6 +31,8 @@ export interface RunOptions {
   readonly timeoutMs?: number
   /** Run the CLI with these test doubles in it (doubles.ts). */
   readonly doubles?: DoublesSpec
+  /** Written to the child's stdin, which is then closed (an empty stdin without it). */
+  readonly input?: string
 }
 
 /** A child started in the background; its output is collected (and capped) so pipes never fill. */
@@ -98,7 +100,13 @@ export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
   const start = (args: readonly string[], options: RunOptions = {}): Background => {
     const doubles = options.doubles && { VECTORIZE_TEST_DOUBLES: JSON.stringify(options.doubles) }
     const bin = doubles ? CLI_WITH_DOUBLES : CLI
-    const background = spawnCli(bin, args, dir, { ...env, ...options.env, ...doubles })
+    const background = spawnCli(
+      bin,
+      args,
+      dir,
+      { ...env, ...options.env, ...doubles },
+      options.input,
+    )
     children.add(background.child)
     const forget = () => void children.delete(background.child)
     background.exited.then(forget, forget)
@@ -129,12 +137,14 @@ function spawnCli(
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
+  input?: string,
 ): Background {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
+  child.stdin.end(input) // closed at once: a command that reads stdin sees its end
   const out = { stdout: '', stderr: '' }
   const collect = (key: keyof typeof out) => (chunk: Buffer) => {
     if (out[key].length < MAX_OUTPUT) out[key] += chunk.toString('utf8')

@@ -18,6 +18,7 @@ import { createWorkspace, describeRun, tail, type CliResult, type Workspace } fr
 import type { DoublesSpec } from './doubles.ts'
 import type { ReadRecord } from './kafka.ts'
 import { createTopics, GroupProbe, kafkaSettings, readToEnd, watchTopic } from './kafka.ts'
+import type { TopicConfigs } from './kafka.ts'
 import { lancedbUnderTest, type StoreUnderTest } from './stores-under-test.ts'
 import { waitUntil } from './wait.ts'
 
@@ -126,14 +127,27 @@ export interface KafkaCluster {
   waitFor(what: () => string, done: () => boolean, timeoutMs: number): Promise<void>
 }
 
+export interface ClusterOptions {
+  readonly partitions: number
+  readonly sessionTimeoutMs?: number
+  /** Configs of the topics by role (`tasks`, `dlq`...), e.g. `max.message.bytes`. */
+  readonly topicConfigs?: Partial<Record<keyof KafkaSettings['topics'], Record<string, string>>>
+}
+
 /** Fresh topics (`partitions` each) and group, a workspace, and the status topic followed. */
 export async function kafkaCluster(
   t: TestContext,
-  { partitions, sessionTimeoutMs = 10_000 }: { partitions: number; sessionTimeoutMs?: number },
+  { partitions, sessionTimeoutMs = 10_000, topicConfigs = {} }: ClusterOptions,
 ): Promise<KafkaCluster> {
   const ws = await createWorkspace((fn) => t.after(fn))
   const settings = kafkaSettings({ session_timeout_ms: sessionTimeoutMs })
-  await createTopics(t, allTopics(settings), partitions)
+  const configs: TopicConfigs = Object.fromEntries(
+    Object.entries(topicConfigs).map(([role, config]) => [
+      settings.topics[role as keyof KafkaSettings['topics']],
+      config,
+    ]),
+  )
+  await createTopics(t, allTopics(settings), partitions, configs)
   const env = kafkaEnv(settings)
   const board = new StatusBoard()
   await watchTopic(t, settings.topics.status, (r) => board.add(r))

@@ -190,6 +190,27 @@ describe('LocalReporter', () => {
     })
   })
 
+  it('LocalReporter should keep the original key of a dead letter that had one', async (t) => {
+    const reports = await tempReports(t)
+    const reporter = await reports.open()
+    const key = Buffer.from([0x6b, 0xff, 0x00, 0x31]) // not UTF-8: kept as bytes
+    await reporter.deadLetter({ ...letter('k1', Buffer.from('{}')), key }, opts())
+    await reporter.deadLetter(letter('k2', Buffer.from('{}')), opts())
+    await reporter.close()
+
+    const reopened = await reports.open()
+    const stored = []
+    for await (const dead of reopened.deadLetters(opts())) stored.push(dead)
+    assert.deepEqual(
+      stored.map((d) => [d.taskId, d.key && Buffer.from(d.key).toString('hex')]),
+      [
+        ['k1', key.toString('hex')],
+        ['k2', undefined],
+      ],
+    )
+    await reopened.close()
+  })
+
   it('LocalReporter should share fsyncs among 1,000 concurrent status records', async (t) => {
     const reports = await tempReports(t)
     const reporter = await reports.open()
