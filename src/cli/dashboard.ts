@@ -82,6 +82,10 @@ async function clusterSources(
   const discovered = workerDiscovery(config, resources, notes)
   if (mode === 'local') {
     notes.push("Embedded mode: the queue's lag is what its running worker reports on /metrics.")
+  } else {
+    notes.push(
+      "Kafka mode: counts per state would fold the whole status topic, so the page shows the live workers' totals; `vectorize status` counts on demand. A task lookup scans the status topic (up to 30 s).",
+    )
   }
   const timeoutMs = config.dashboard.scrape_timeout_ms
   return {
@@ -101,7 +105,11 @@ async function clusterSources(
         }
       },
     }),
-    counts: async (signal) => (await statusView()).counts({ signal }),
+    // Kafka keeps no index by state: counting folds the whole status topic, which the dashboard
+    // must not do every refresh (`vectorize status` does it on demand)
+    ...(mode === 'local' && {
+      counts: async (signal: AbortSignal) => (await statusView()).counts({ signal }),
+    }),
     ...(!('unavailable' in deadLetters) && {
       deadLetters: (signal: AbortSignal) => deadLetters.summary({ signal }),
     }),

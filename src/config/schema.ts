@@ -93,7 +93,7 @@ const processing = z.strictObject({
     .describe(
       "Largest metadata object (serialised): a task's, and a JSON record's metadata fields",
     ),
-  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
+  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `task_timeout`'),
   max_crashes: z
     .number()
     .int()
@@ -143,6 +143,15 @@ const kafka = z.strictObject({
   create_topics: z.boolean().default(false).describe('Create missing topics at start-up'),
   partitions: positive.default(6).describe('Partitions of topics created by the worker'),
   replication_factor: positive.default(1).describe('Replication of topics created by the worker'),
+  max_message_bytes: z
+    .number()
+    .int()
+    .min(16_384)
+    .max(1_000_000_000)
+    .default(1_000_000)
+    .describe(
+      "Largest record the worker's producers send (librdkafka message.max.bytes); a dead letter over it is sent truncated (x-payload-truncated). Keep it at most the max.message.bytes of the status, results and dead-letter topics",
+    ),
   session_timeout_ms: positive.default(45_000).describe('Consumer session timeout'),
   group_instance_id: z
     .string()
@@ -211,6 +220,17 @@ const http = z.strictObject({
     .describe(
       'URL others reach this server at (heartbeat `metrics_url`, for the dashboard); empty = the bound address',
     ),
+  probe_interval_ms: z
+    .number()
+    .int()
+    .min(100)
+    .default(2_000)
+    .describe(
+      'How often the source and store are probed in the background for /ready and /metrics (one probe in flight each; also its timeout)',
+    ),
+  probe_max_age_ms: positive
+    .default(10_000)
+    .describe('A probe result older than this counts as failing in /ready'),
 })
 
 const dashboard = z.strictObject({

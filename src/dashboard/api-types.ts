@@ -185,6 +185,14 @@ export interface TaskView {
   }
   /** Why the task's status cannot be shown, where it cannot. */
   readonly status_unavailable?: string
+  /** Kafka: what the lookup read of each topic, and whether it reached the end in time. */
+  readonly scanned?: readonly {
+    readonly topic: string
+    readonly records: number
+    readonly total: number
+    readonly complete: boolean
+    readonly ms: number
+  }[]
   readonly dead_letters: readonly ShownLetter[]
 }
 

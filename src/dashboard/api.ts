@@ -35,6 +35,8 @@ export interface CollectionsReader {
 }
 
 const previewChars = 300
+/** How long a task lookup may scan the Kafka status topic. */
+const taskScanMs = 30_000
 
 export function listLetters(store: DeadLetterStore, params: URLSearchParams, signal: AbortSignal) {
   const state = params.get('state') ?? 'pending'
@@ -115,8 +117,15 @@ export async function task(
   } catch (err) {
     return { status_unavailable: (err as Error).message, dead_letters: letters }
   }
-  const record = await view.task(taskId, { signal })
-  return { ...(record && { task: record }), dead_letters: letters }
+  // a Kafka lookup scans the status and results topics: bounded in time, partial past it
+  const lookup = AbortSignal.any([signal, AbortSignal.timeout(taskScanMs)])
+  const record = await view.task(taskId, { signal: lookup })
+  const { scanned } = view
+  return {
+    ...(record && { task: record }),
+    ...(scanned && scanned.length > 0 && { scanned }),
+    dead_letters: letters,
+  }
 }
 
 /** The task's dead letters among the newest ones (a bounded read, not a search of the log). */

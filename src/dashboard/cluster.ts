@@ -110,7 +110,9 @@ export class Cluster {
     const [workers, lag, counts, deadLetters] = await Promise.all([
       this.#workers(),
       sources.lag ? settle(sources.lag(signal)) : undefined,
-      sources.counts ? settle(sources.counts(signal)) : unavailable('no task status in this mode'),
+      sources.counts
+        ? settle(sources.counts(signal))
+        : unavailable('not counted in this mode (see the notes)'),
       sources.deadLetters ? settle(sources.deadLetters(signal)) : unavailable('no dead letters'),
     ])
     const now = Date.now()

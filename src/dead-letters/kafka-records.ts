@@ -4,19 +4,11 @@
  * `x-origin-key` for the original key, `x-payload-*` when the payload was cut); a mark is a JSON
  * record of the compacted handled topic keyed by the letter's `partition:offset`.
  */
-import { deadLetterHeaders as h } from '../reporters/kafka.ts'
+import { deadLetterHeaders as h } from '../reporters/kafka-dead-letter.ts'
 import type { TopicRecord } from '../kafka/reader.ts'
 import type { HandledMark, RawLetter } from './dead-letter.ts'
 import { letterId, replaysHeader } from './dead-letter.ts'
 import { markFields, markFrom } from './mark-codec.ts'
-
-/** Headers of the dead-letter record format beyond the ones every version wrote. */
-export const extraHeaders = {
-  originKey: 'x-origin-key',
-  payloadTruncated: 'x-payload-truncated',
-  payloadBytes: 'x-payload-bytes',
-  payloadSha256: 'x-payload-sha256',
-} as const
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -29,8 +21,8 @@ export function letterOf(record: TopicRecord): RawLetter {
     const n = Number(text(name))
     return Number.isSafeInteger(n) ? n : undefined
   }
-  const key = record.headers.get(extraHeaders.originKey)
-  const truncated = text(extraHeaders.payloadTruncated) === 'true'
+  const key = record.headers.get(h.originKey)
+  const truncated = text(h.payloadTruncated) === 'true'
   const replays = int(replaysHeader)
   return {
     id: letterId(record.partition, record.offset),
@@ -55,8 +47,8 @@ export function letterOf(record: TopicRecord): RawLetter {
     value: new Uint8Array(record.value),
     ...(truncated && {
       truncated: {
-        bytes: int(extraHeaders.payloadBytes) ?? record.value.length,
-        sha256: text(extraHeaders.payloadSha256) ?? '',
+        bytes: int(h.payloadBytes) ?? record.value.length,
+        sha256: text(h.payloadSha256) ?? '',
       },
     }),
     ...(replays !== undefined && { replays }),

@@ -128,7 +128,7 @@ export class KafkaDeadLetterLog implements DeadLetterLog {
     this.#producer ??= (async () => {
       const { kafka } = await createClient(this.#settings, this.#logger)
       await ensureHandledTopic(kafka, this.#settings, this.#handledTopic, this.#logger)
-      return Producer.connect(kafka, code)
+      return Producer.connect(kafka, code, { maxMessageBytes: this.#settings.max_message_bytes })
     })()
     this.#producer.catch(() => (this.#producer = undefined)) // try again on the next action
     return this.#producer

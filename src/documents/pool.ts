@@ -38,7 +38,6 @@ export type Reply =
       error: {
         code: ErrorCode
         message: string
-        retriable: boolean
         details: Readonly<Record<string, unknown>>
       }
     }
@@ -74,7 +73,9 @@ export class ParseThreads {
     }
     this.#handOn(worker)
     if (reply.ok) return reply.value
-    throw new VectorizeError(reply.error.code, reply.error.message, reply.error)
+    throw new VectorizeError(reply.error.code, reply.error.message, {
+      details: reply.error.details,
+    })
   }
 
   #acquire(format: string, signal: AbortSignal): Promise<Worker> {

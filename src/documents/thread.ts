@@ -45,6 +45,6 @@ async function run({ format, ...job }: ThreadJob): Promise<Reply> {
 }
 
 function failed(e: VectorizeError): Reply {
-  const error = { code: e.code, message: e.message, retriable: e.retriable, details: e.details }
+  const error = { code: e.code, message: e.message, details: e.details }
   return { ok: false, error }
 }

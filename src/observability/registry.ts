@@ -89,7 +89,7 @@ export class WorkerRegistry {
     return new VectorizeError(
       'redis_unavailable',
       `Redis at ${redactUrl(this.#options.url)} did not answer: ${reason}`,
-      { retriable: true, cause },
+      { cause },
     )
   }
 }

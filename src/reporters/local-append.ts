@@ -92,7 +92,6 @@ export class GroupAppender {
         'reporter_unavailable',
         `cannot append to ${this.#path}${reason}`,
         {
-          retriable: true,
           cause: err,
         },
       )

@@ -8,6 +8,8 @@
  *    "origin":{"topic":"local","partition":0,"offset":7},"attempts":1,"worker_id":"w1",
  *    "value":<original message, verbatim>}      (one line in the file)
  *
+ * A message that had a key keeps it as `"origin_key_b64"` (the embedded queue's own messages have
+ * none; Kafka's dead letters carry it as the `x-origin-key` header).
  * A dead letter's original bytes are kept exactly: verbatim when they are JSON text on one line,
  * as `value_text` (a JSON string) when they are other UTF-8 text, as `value_b64` otherwise.
  * Every method resolves once its record is fsynced; concurrent calls share an fsync (local-append).
@@ -17,7 +19,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../observability/logger.ts'
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import type { ErrorCode } from '../worker/errors.ts'
+import type { ErrorClass, ErrorCode } from '../worker/errors.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { DeadLetter, Reporter, StatusView, TaskRecord } from './reporter.ts'
@@ -163,12 +165,13 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const valueKey = ',"value":'
 
 export function encodeDeadLetter(letter: DeadLetter, at: string): Buffer {
-  const { value, taskId, error, origin, attempts, workerId } = letter
+  const { value, key, taskId, error, origin, attempts, workerId } = letter
   const headers = JSON.stringify({
     at,
     task_id: taskId,
     error,
     origin,
+    ...(key && { origin_key_b64: Buffer.from(key).toString('base64') }),
     attempts,
     worker_id: workerId,
   })
@@ -187,8 +190,9 @@ export function encodeDeadLetter(letter: DeadLetter, at: string): Buffer {
 interface StoredHeaders {
   at: string
   task_id: string
-  error: { code: ErrorCode; message: string; class: 'data' }
+  error: { code: ErrorCode; message: string; class: ErrorClass }
   origin: { topic: string; partition: number; offset: number }
+  origin_key_b64?: string
   attempts: number
   worker_id: string
   value_text?: string
@@ -217,7 +221,17 @@ export function decodeDeadLetter(bytes: Buffer): StoredDeadLetter | undefined {
           : undefined
   if (value === undefined) return undefined
   const { task_id: taskId, error, origin, attempts, worker_id: workerId } = stored
-  return { at: stored.at, value, taskId, error, origin, attempts, workerId }
+  const key = stored.origin_key_b64
+  return {
+    at: stored.at,
+    value,
+    ...(key !== undefined && { key: new Uint8Array(Buffer.from(key, 'base64')) }),
+    taskId,
+    error,
+    origin,
+    attempts,
+    workerId,
+  }
 }
 
 function utf8(value: Uint8Array): string | undefined {
@@ -240,7 +254,6 @@ function parses(text: string): boolean {
 function unavailable(message: string, cause: unknown): VectorizeError {
   const reason = cause instanceof Error ? `: ${cause.message}` : ''
   return new VectorizeError('reporter_unavailable', `${message}${reason}`, {
-    retriable: true,
     cause,
   })
 }

@@ -158,5 +158,5 @@ export class LocalPublisher implements TaskPublisher {
 
 export function unavailable(message: string, cause: unknown): VectorizeError {
   const reason = cause instanceof Error ? `: ${cause.message}` : ''
-  return new VectorizeError('source_unavailable', `${message}${reason}`, { retriable: true, cause })
+  return new VectorizeError('source_unavailable', `${message}${reason}`, { cause })
 }

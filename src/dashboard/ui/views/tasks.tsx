@@ -66,6 +66,12 @@ function TaskDetail({ taskId, view }: { taskId: string; view: TaskView }) {
         <Notice kind="warn">Status unavailable: {view.status_unavailable}</Notice>
       )}
       {!t && !view.status_unavailable && <Notice>No status recorded for this task.</Notice>}
+      {view.scanned?.map((s) => (
+        <p class="hint" key={s.topic}>
+          Read {count(s.records)} of {count(s.total)} records of {s.topic} in {seconds(s.ms / 1000)}
+          {s.complete ? '.' : ' — stopped at the time limit: the answer may be partial.'}
+        </p>
+      ))}
       {t && (
         <dl class="facts" id="task-facts">
           <dt>state</dt>
