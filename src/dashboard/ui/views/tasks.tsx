@@ -17,6 +17,8 @@ export function TasksView({
   const [input, setInput] = useState(taskId)
   const [found, setFound] = useState<TaskView>()
   const [error, setError] = useState<string>()
+  /** Bumped by every submit, so looking up the same id again reads it again. */
+  const [asked, setAsked] = useState(0)
   useEffect(() => {
     setInput(taskId)
     setFound(undefined)
@@ -30,7 +32,7 @@ export function TasksView({
       },
     )
     return () => abort.abort()
-  }, [taskId])
+  }, [taskId, asked])
   return (
     <section aria-labelledby="tasks-title">
       <h2 id="tasks-title">Tasks</h2>
@@ -39,6 +41,7 @@ export function TasksView({
         onSubmit={(e) => {
           e.preventDefault()
           location.hash = href('tasks', { id: input.trim() })
+          setAsked((n) => n + 1)
         }}
       >
         <label for="task-id">Task id</label>
