@@ -67,7 +67,7 @@ async function readNewest(
   const read = await Promise.all(
     ranges.map((r) => {
       const from = Math.max(r.low, r.high - size)
-      return from < r.high ? log.read(r.partition, from, size, { signal }) : []
+      return from < r.high ? log.read(r.partition, from, size, { signal }) : Promise.resolve([])
     }),
   )
   const all = read.flat()

@@ -111,8 +111,10 @@ describe('dashboard in Chromium, Kafka mode', { skip, timeout: 600_000 }, () => 
     assert.equal(await tile(page, 'tile-items-rate', 'total'), truth.items)
     assert.equal(await tile(page, 'tile-tokens-rate', 'total'), truth.tokens)
     // the rate chart's points, integrated over time, add up to the same work
-    const snapshot = await page.evaluate(async () => (await fetch('/api/snapshot')).json())
-    const { series } = snapshot as Snapshot
+    const snapshot = await page.evaluate(
+      async (): Promise<Snapshot> => (await fetch('/api/snapshot')).json() as Promise<Snapshot>,
+    )
+    const { series } = snapshot
     let integral = 0
     for (let i = 1; i < series.t.length; i++) {
       integral += (series.tasks[i] ?? 0) * ((series.t[i]! - series.t[i - 1]!) / 1000)

@@ -179,8 +179,8 @@ export function deadLetterContract(
           (l) => l.taskId === 't-1',
         )
         assert.equal(loop?.replays, 1, 'one replay before this letter')
-        await other.replay({ ids: [loop!.id] }, 'test bo', signal())
-        const twice = await other.get(loop!.id, signal())
+        await other.replay({ ids: [loop.id] }, 'test bo', signal())
+        const twice = await other.get(loop.id, signal())
         assert.equal(twice?.handled?.replay, 2)
         const puts = await harness.republished(2)
         if (puts[1]!.headers) assert.equal(puts[1]!.headers['x-replays'], '2')
