@@ -125,10 +125,16 @@ export class Letters implements DeadLetterStore {
   ): Promise<void> {
     const skipped = result.skipped as { id: string; reason: string }[]
     const chosen: { letter: Letter; replay: number }[] = []
+    const earlier = new Map<string, number>() // replays of a task earlier in this batch
     for (const item of batch) {
       const reason = 'missing' in item ? 'no such dead letter' : refusal(state, item)
-      if (reason || 'missing' in item) skipped.push({ id: item.id, reason: reason ?? '' })
-      else chosen.push({ letter: item, replay: this.#marks.nextReplay(item) })
+      if (reason !== undefined || 'missing' in item) {
+        skipped.push({ id: item.id, reason: reason ?? 'no such dead letter' })
+        continue
+      }
+      const before = earlier.get(item.taskId) ?? 0
+      earlier.set(item.taskId, before + 1)
+      chosen.push({ letter: item, replay: this.#marks.nextReplay(item) + before })
     }
     if (chosen.length === 0) return
     if (state === 'replayed') await this.#log.republish(chosen, { signal })
