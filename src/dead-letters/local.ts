@@ -201,7 +201,20 @@ function rawLetter(bytes: Buffer, offset: number): RawLetter | undefined {
       [h.attempts]: String(stored.attempts),
       [h.workerId]: stored.workerId,
       [h.taskId]: stored.taskId,
+      ...(stored.key && { [h.originKey]: keyText(stored.key) }),
     },
+    ...(stored.key && { key: stored.key }),
     value: stored.value,
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** A key as header text: UTF-8 as it is, other bytes as `base64:…` (as the Kafka log shows it). */
+function keyText(key: Uint8Array): string {
+  try {
+    return strictUtf8.decode(key)
+  } catch {
+    return `base64:${Buffer.from(key).toString('base64')}`
   }
 }
