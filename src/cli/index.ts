@@ -7,6 +7,7 @@ import { registerDemo } from './demo.ts'
 import { exitCodeOf, exitCodes } from './exit-codes.ts'
 import { registerIngest } from './ingest.ts'
 import { registerModels } from './models.ts'
+import { registerQueue } from './queue.ts'
 import { registerSearch } from './search.ts'
 import { registerStatus } from './status.ts'
 import { registerSubmit } from './submit.ts'
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     registerIngest,
     registerSearch,
     registerStatus,
+    registerQueue,
     registerCollections,
     registerConfig,
     registerModels,

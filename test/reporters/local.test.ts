@@ -171,13 +171,17 @@ describe('LocalReporter', () => {
       stored.map((d) => Buffer.from(d.value).toString('hex')),
       values.map((v) => v.toString('hex')),
     )
-    const { value, at, ...headers } = stored[0]!
+    assert.deepEqual(
+      stored.map((d) => d.offset),
+      [0, 1, 2, 3],
+    )
+    const { value, at, offset: _offset, ...headers } = stored[0]!
     const { value: original, ...expected } = letter('t0', values[0]!)
     assert.deepEqual(Buffer.from(value), Buffer.from(original))
     assert.deepEqual(headers, expected)
     assert.ok(!Number.isNaN(Date.parse(at)))
     // The first line keeps a JSON message readable as JSON.
-    const firstLine = (await readFile(join(reports.dir, 'dlq.log'), 'utf8')).split('\n')[0]!
+    const firstLine = (await readFile(join(reports.dir, 'dlq-00000000000000000000.log'), 'utf8')).split('\n')[0]!
     assert.deepEqual((JSON.parse(firstLine) as { value: unknown }).value, {
       task_id: 'j',
       type: 'nope',
