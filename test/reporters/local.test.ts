@@ -181,7 +181,9 @@ describe('LocalReporter', () => {
     assert.deepEqual(headers, expected)
     assert.ok(!Number.isNaN(Date.parse(at)))
     // The first line keeps a JSON message readable as JSON.
-    const firstLine = (await readFile(join(reports.dir, 'dlq-00000000000000000000.log'), 'utf8')).split('\n')[0]!
+    const firstLine = (
+      await readFile(join(reports.dir, 'dlq-00000000000000000000.log'), 'utf8')
+    ).split('\n')[0]!
     assert.deepEqual((JSON.parse(firstLine) as { value: unknown }).value, {
       task_id: 'j',
       type: 'nope',

@@ -13,6 +13,7 @@ import { LocalPublisher, LocalSource } from '../../src/sources/local.ts'
 import type { TaskLogSettings } from '../../src/sources/local-maintenance.ts'
 import { maintainTaskLog, taskLogStats } from '../../src/sources/local-maintenance.ts'
 import type { SourceMessage } from '../../src/sources/source.ts'
+import { beforeNextCall } from '../helpers/interpose.ts'
 
 const deps = { logger: silentLogger }
 const signal = (): AbortSignal => AbortSignal.timeout(30_000)
@@ -123,7 +124,9 @@ describe('LocalSource segments', () => {
     t.after(() => void child.kill('SIGKILL'))
     const seen: SourceMessage[] = []
     const stop = new AbortController()
-    for await (const m of source.messages({ signal: stop.signal, untilIdle: false })) {
+    // A message missed at a roll would leave the consumer waiting: give up after a minute.
+    const bounded = AbortSignal.any([stop.signal, AbortSignal.timeout(60_000)])
+    for await (const m of source.messages({ signal: bounded, untilIdle: false })) {
       seen.push(m)
       if (seen.length === 2_000) stop.abort()
     }
@@ -139,6 +142,24 @@ describe('LocalSource segments', () => {
     )
   })
 
+  it('LocalSource should deliver what was appended to a segment just before it was rolled', async (t) => {
+    const queue = await tempQueue(t)
+    const publisher = await queue.publisher({ segmentBytes: 1 << 20 })
+    await queue.publish(publisher, 0, 3)
+    const source = await queue.source()
+    // The consumer has read the segment to its end and now looks for a next one: right then,
+    // another writer appends two tasks and rolls.
+    beforeNextCall('readdir', async () => {
+      await queue.publish(publisher, 3, 5)
+      await maintainTaskLog(queue.dir, keepAll, { force: true, now: 0, logger: silentLogger })
+    })
+    assert.deepEqual(
+      (await drain(source)).map((m) => m.offset),
+      range(0, 5),
+    )
+    assert.deepEqual((await queue.segments()).map(base), [0, 5])
+  })
+
   it('task log retention should delete only closed segments whose tasks are all committed', async (t) => {
     const queue = await tempQueue(t)
     await queue.publish(await queue.publisher(), 0, 300)
@@ -150,9 +171,8 @@ describe('LocalSource segments', () => {
     assert.equal((await upkeep()).deletedSegments, 0, 'nothing is committed yet')
     const source = await queue.source()
     await drain(source)
-    // Committed up to the middle of the third segment: the first two go, the third stays.
-    const third = base(names[2]!)
-    await commitAfter(source, third + 1)
+    // Committed up to the last task of the third segment: the first two go, the third stays.
+    await commitAfter(source, base(names[3]!) - 1)
     assert.equal((await upkeep()).deletedSegments, 2)
     assert.deepEqual(await queue.segments(), names.slice(2))
 
