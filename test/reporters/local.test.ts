@@ -175,8 +175,9 @@ describe('LocalReporter', () => {
       stored.map((d) => d.offset),
       [0, 1, 2, 3],
     )
-    const { value, at, offset: _offset, ...headers } = stored[0]!
+    const { value, at, offset, ...headers } = stored[0]!
     const { value: original, ...expected } = letter('t0', values[0]!)
+    assert.equal(offset, 0)
     assert.deepEqual(Buffer.from(value), Buffer.from(original))
     assert.deepEqual(headers, expected)
     assert.ok(!Number.isNaN(Date.parse(at)))
