@@ -36,7 +36,7 @@ import { consume } from './bench/queue-consumer.ts'
 
 const usage = `usage: node dist/scripts/bench-queue.js [options]
   --tasks N          tasks through the queue (default 1000000)
-  --max-lag L        the producer stays at most L tasks ahead of the commit (default 100000)
+  --max-lag L        the producer stays at most L tasks ahead of the commit (default 20000)
   --concurrency C    tasks in flight in the consumer (default 1024)
   --bad-every B      every B-th task fails and is dead-lettered (default 1000; 0 = none)
   --sample-ms S      disk use sampling interval (default 250)
@@ -47,7 +47,7 @@ const usage = `usage: node dist/scripts/bench-queue.js [options]
 const { values: args } = parseArgs({
   options: {
     tasks: { type: 'string', default: '1000000' },
-    'max-lag': { type: 'string', default: '100000' },
+    'max-lag': { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '1024' },
     'bad-every': { type: 'string', default: '1000' },
     'sample-ms': { type: 'string', default: '250' },
@@ -149,7 +149,8 @@ function startProducer(dir: string) {
   })
 }
 
-const mb = (bytes: number) => (bytes / 1e6).toFixed(1)
+/** MiB, as the settings are given. */
+const mb = (bytes: number) => (bytes / MIB).toFixed(1)
 
 interface Row {
   readonly done: number
@@ -181,9 +182,9 @@ async function bench(): Promise<void> {
   say(`${machine.cpu}, ${machine.cores} cores, load ${loadStart}; node ${machine.node}`)
   say(`${n(TASKS)} tasks; queue ${dir}`)
   say(
-    `settings: segment ${mb(q.segment_bytes)} MB, retention ${mb(q.retention_bytes)} MB / ` +
-      `${q.retention_ms} ms, status compaction at ${mb(q.status_compact_bytes)} MB, status retention ` +
-      `${mb(q.status_retention_bytes)} MB, dead letters ${mb(q.dlq_retention_bytes)} MB, upkeep every ` +
+    `settings (MiB): segment ${mb(q.segment_bytes)}, retention ${mb(q.retention_bytes)} / ` +
+      `${q.retention_ms} ms, status compaction at ${mb(q.status_compact_bytes)}, status retention ` +
+      `${mb(q.status_retention_bytes)}, dead letters ${mb(q.dlq_retention_bytes)}, upkeep every ` +
       `${q.maintenance_interval_ms} ms; producer ≤ ${n(MAX_LAG)} tasks ahead`,
   )
   const logger = countingLogger()
@@ -215,7 +216,7 @@ async function bench(): Promise<void> {
   say()
   say(
     table(
-      ['done', 's', 'tasks/s', 'tasks MB', 'status MB', 'dlq MB', 'total MB', 'lag'],
+      ['done', 's', 'tasks/s', 'tasks MiB', 'status MiB', 'dlq MiB', 'total MiB', 'lag'],
       rows.map((r) => [
         n(r.done),
         r.seconds.toFixed(1),
@@ -238,14 +239,14 @@ async function bench(): Promise<void> {
     [
       'status.log',
       'status',
-      `2 × status retention ${mb(q.status_retention_bytes)} + growth per upkeep`,
+      `compacted at max(${mb(q.status_compact_bytes)}, 2 × after: ≤ ${mb(q.status_retention_bytes)} + live) + growth per upkeep`,
     ],
     ['dead letters', 'deadLetters', `retention ${mb(q.dlq_retention_bytes)} + segment`],
     ['total', 'total', ''],
   ]
   say(
     table(
-      ['disk', 'max MB', 'end MB', 'bounded by'],
+      ['disk', 'max MiB', 'end MiB', 'bounded by (MiB)'],
       parts.map(([name, key, bound]) => [name, mb(max[key]), mb(end[key]), bound]),
     ),
   )

@@ -118,7 +118,7 @@ const queue = z.strictObject({
     .describe('Task and dead-letter logs start a new segment before one grows past this'),
   segment_ms: limit
     .default(day)
-    .describe('... or once its first record is this old (-1: never by age)'),
+    .describe('A log segment is also closed once its first record is this old (-1: never by age)'),
   retention_ms: limit
     .default(7 * day)
     .describe(

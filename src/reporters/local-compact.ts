@@ -82,19 +82,20 @@ async function compactLocked(dir: string, options: CompactOptions): Promise<Comp
   try {
     const { ino } = await source.stat()
     const fold = new StatusFold()
-    let folded = 0
-    for await (const line of readLines(source, folded)) {
+    let folded = 0 // where the lines folded end
+    for await (const line of readLines(source, 0, 1 << 20)) {
       fold.apply(line.bytes, line.start)
       folded = line.end
     }
-    const { kept, dropped } = retain(fold, options)
+    const kept = retain(fold, options)
     const out = await open(temp, 'w')
     try {
-      await writeEntries(out, source, kept)
+      await writeKept(out, source, kept, folded)
       await out.sync()
       const swapped = await swap(dir, { source, ino, folded, out, temp, options })
       if (!swapped) return undefined
-      return { bytesBefore: swapped.before, bytesAfter: swapped.after, tasks: kept.length, dropped }
+      const { tasks, dropped } = kept
+      return { bytesBefore: swapped.before, bytesAfter: swapped.after, tasks, dropped }
     } finally {
       await out.close()
     }
@@ -138,59 +139,86 @@ async function swap(dir: string, s: Swap): Promise<{ before: number; after: numb
   }
 }
 
-/** Tasks to keep, in the order of their last activity, and how many finished ones were dropped. */
-function retain(fold: StatusFold, options: CompactOptions) {
-  const all = [...fold.entries()].sort((a, b) => a[1].seq - b[1].seq)
+interface Kept {
+  /** Compacted status records of the tasks kept, oldest state first. */
+  readonly statuses: readonly string[]
+  /** Where their last result lines start in the folded file. */
+  readonly results: ReadonlySet<number>
+  readonly tasks: number
+  readonly dropped: number
+}
+
+/**
+ * The tasks to keep. Newest state first, each task's compacted record and last result count
+ * against the size limit; a finished task past the age or size limit is dropped.
+ */
+function retain(fold: StatusFold, options: CompactOptions): Kept {
+  const all = [...fold.entries()].sort((a, b) => b[1].stateMs - a[1].stateMs || b[1].seq - a[1].seq)
   const { statusRetentionMs: maxAge, statusRetentionBytes: maxBytes, now } = options
-  const kept: [string, Readonly<Entry>][] = []
+  const statuses: string[] = []
+  const results = new Set<number>()
   let bytes = 0
-  for (let i = all.length - 1; i >= 0; i--) {
-    const [taskId, entry] = all[i]!
-    const size = Buffer.byteLength(compactedStatus(taskId, entry) ?? '') + resultBytes(entry)
+  let tasks = 0
+  for (const [taskId, entry] of all) {
+    const status = compactedStatus(taskId, entry)
+    const size = (status === undefined ? 0 : Buffer.byteLength(status)) + resultBytes(entry)
     const finished = entry.state === 'succeeded' || entry.state === 'failed'
     const old = maxAge >= 0 && now - entry.stateMs > maxAge
     const over = maxBytes >= 0 && bytes + size > maxBytes
     if (finished && (old || over)) continue
-    kept.push([taskId, entry])
+    if (status !== undefined) statuses.push(status)
+    if (entry.result) results.add(entry.result.start)
     bytes += size
+    tasks++
   }
-  return { kept: kept.reverse(), dropped: all.length - kept.length }
+  return { statuses: statuses.reverse(), results, tasks, dropped: all.length - tasks }
 }
 
 function resultBytes(entry: Readonly<Entry>): number {
   return entry.result ? entry.result.length + 1 : 0
 }
 
-/** Each task's compacted status record, then its last result line, copied verbatim. */
-async function writeEntries(
-  out: FileHandle,
-  source: FileHandle,
-  entries: readonly [string, Readonly<Entry>][],
-): Promise<void> {
-  let pending: Buffer[] = []
-  let pendingBytes = 0
-  const flush = async () => {
-    await writeAll(out, Buffer.concat(pending, pendingBytes))
-    pending = []
-    pendingBytes = 0
+/**
+ * The compacted records, then the results kept, copied verbatim in one sequential pass over the
+ * folded part of the file (a read per result would cost a system call each).
+ */
+async function writeKept(out: FileHandle, source: FileHandle, kept: Kept, folded: number) {
+  const writer = new BufferedWriter(out)
+  for (const status of kept.statuses) await writer.add(Buffer.from(status))
+  for await (const line of readLines(source, 0, 1 << 20)) {
+    if (line.start >= folded) break
+    if (kept.results.has(line.start)) await writer.add(line.bytes, true)
   }
-  for (const [taskId, entry] of entries) {
-    const status = compactedStatus(taskId, entry)
-    if (status !== undefined) {
-      const line = Buffer.from(status)
-      pending.push(line)
-      pendingBytes += line.length
-    }
-    if (entry.result) {
-      const line = Buffer.allocUnsafe(entry.result.length + 1)
-      await readExactly(source, line, entry.result.start, entry.result.length)
-      line[entry.result.length] = 0x0a
-      pending.push(line)
-      pendingBytes += line.length
-    }
-    if (pendingBytes >= 1 << 20) await flush()
+  await writer.flush()
+}
+
+/** Writes in pieces of about 1 MiB. */
+class BufferedWriter {
+  readonly #out: FileHandle
+  #pending: Buffer[] = []
+  #bytes = 0
+
+  constructor(out: FileHandle) {
+    this.#out = out
   }
-  if (pendingBytes > 0) await flush()
+
+  /** Adds `data` (copied: it may be a view into a reader's buffer), then a newline if asked. */
+  async add(data: Buffer, newline = false): Promise<void> {
+    this.#pending.push(Buffer.from(data))
+    this.#bytes += data.length
+    if (newline) {
+      this.#pending.push(Buffer.from([0x0a]))
+      this.#bytes++
+    }
+    if (this.#bytes >= 1 << 20) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    if (this.#bytes === 0) return
+    await writeAll(this.#out, Buffer.concat(this.#pending, this.#bytes))
+    this.#pending = []
+    this.#bytes = 0
+  }
 }
 
 async function copyRange(from: FileHandle, to: FileHandle, start: number, end: number) {
