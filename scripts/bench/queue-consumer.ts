@@ -26,7 +26,7 @@ export async function consume(options: ConsumeOptions): Promise<{ deadLetters: n
   let inFlight = 0
   let deadLetters = 0
   let lag = 0
-  let failure: unknown
+  let failure: Error | undefined
   let wake: (() => void) | undefined
   let commits: Promise<void> = Promise.resolve()
   const commit = () => {
@@ -40,7 +40,7 @@ export async function consume(options: ConsumeOptions): Promise<{ deadLetters: n
     void source.probe?.({ signal }).then((p) => (lag = p.lag?.[0]?.messages ?? lag), fail)
   }, 500)
   function fail(err: unknown) {
-    failure ??= err
+    failure ??= err instanceof Error ? err : new Error('the consumer failed', { cause: err })
     stop.abort()
   }
   const finished = (message: SourceMessage, bad: boolean) => {
