@@ -9,7 +9,10 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { QueueCompaction, QueueStats } from '../../src/cli/queue.ts'
+import { silentLogger } from '../../src/observability/logger.ts'
+import { LocalReporter } from '../../src/reporters/local.ts'
 import { createWorkspace, describeRun, type Workspace } from '../helpers/cli.ts'
+import { waitUntil } from '../helpers/wait.ts'
 
 const env = { VECTORIZE_WORKER_QUEUE_SEGMENT_BYTES: '1000' }
 
@@ -87,6 +90,55 @@ describe('vectorize queue', () => {
       [43, 44, 45],
       'offsets go on from where they were',
     )
+  })
+
+  it('a running worker, submit and status should keep working while vectorize queue compact runs', async (t) => {
+    const ws = await createWorkspace((fn) => t.after(fn))
+    // The worker rolls, retains and compacts on its own too, five times a second.
+    const busy = {
+      ...env,
+      VECTORIZE_WORKER_QUEUE_MAINTENANCE_INTERVAL_MS: '200',
+      VECTORIZE_WORKER_QUEUE_STATUS_COMPACT_BYTES: '2000',
+      VECTORIZE_WORKER_QUEUE_RETENTION_BYTES: '0',
+    }
+    const worker = ws.start(['worker'], { env: busy })
+    const batches = 6
+    for (let b = 0; b < batches; b++) {
+      const file = join(ws.dir, `live-${b}.jsonl`)
+      await writeFile(
+        file,
+        Array.from({ length: 20 }, (_, i) => good(b * 20 + i)).join('\n') + '\n',
+      )
+      for (const args of [
+        ['submit', file],
+        ['queue', 'compact'],
+      ]) {
+        const result = await ws.run(args, { env: busy })
+        assert.equal(result.code, 0, describeRun(args, result))
+      }
+    }
+    const total = batches * 20
+    let counts = { succeeded: 0 }
+    await waitUntil(
+      () => `${counts.succeeded}/${total} tasks succeeded`,
+      async () => {
+        counts = await ws.json<{ succeeded: number }>(['status'], { env: busy })
+        return counts.succeeded === total
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    )
+    worker.child.kill('SIGTERM')
+    const stopped = await worker.exited
+    assert.equal(stopped.code, 0, describeRun(['worker'], stopped))
+
+    const reporter = await LocalReporter.create({ dir: ws.queueDir }, { logger: silentLogger })
+    t.after(() => reporter.close())
+    for (let i = 0; i < total; i++) {
+      const record = await reporter.task(`q-${i}`, { signal: AbortSignal.timeout(10_000) })
+      assert.deepEqual([record?.state, record?.attempts], ['succeeded', 1], `q-${i}`)
+    }
+    const stats = await ws.json<QueueStats>(['queue', 'stats'], { env: busy })
+    assert.deepEqual([stats.tasks.committed_offset, stats.tasks.lag], [total, 0])
   })
 
   it('vectorize queue should refuse to run when the task source is Kafka', async (t) => {
