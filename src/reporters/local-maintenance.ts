@@ -6,12 +6,13 @@
  * by the worker's reporter every `queue.maintenance_interval_ms` and by `vectorize queue compact`;
  * stats for `vectorize queue stats`.
  */
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../observability/logger.ts'
 import type { TaskState } from '../protocol/report.ts'
-import { readLines } from '../files/lines.ts'
+import { countLines, readLines } from '../files/lines.ts'
 import { errorCode, waitLock } from '../files/lock.ts'
+import { Periodic } from '../files/periodic.ts'
 import { deleteSegments, expiredSegments } from '../files/retention.ts'
 import type { SegmentSettings } from '../files/segments.ts'
 import { adoptLegacyLog, listSegments, segmentFacts } from '../files/segments.ts'
@@ -20,8 +21,6 @@ import type { Compacted, StatusRetention } from './local-compact.ts'
 import { compactStatus, statusFileName } from './local-compact.ts'
 import { deadLetterLockName, deadLetterPrefix, deadLetterTime } from './local-dlq.ts'
 import { StatusFold } from './local-fold.ts'
-import { open } from 'node:fs/promises'
-import { countLines } from '../files/lines.ts'
 
 export interface ReportSettings extends SegmentSettings, StatusRetention {
   /** Dead-letter segments older than this (ms) are deleted; -1: no limit. */
@@ -64,6 +63,30 @@ export async function maintainReports(
   const status = due ? await compactStatus(dir, { ...settings, now: options.now }) : undefined
   if (status) options.logger.info(status, 'compacted the status log')
   return { deadLetters, status }
+}
+
+/**
+ * Upkeep every `intervalMs` (the worker's reporter), remembering the size of the last compaction
+ * for the next one; a failed pass is logged and tried again.
+ */
+export function reportUpkeep(
+  dir: string,
+  { intervalMs, ...settings }: ReportSettings & { readonly intervalMs: number },
+  logger: Logger,
+): Periodic {
+  let compactedBytes: number | undefined
+  const job = async () => {
+    const done = await maintainReports(dir, settings, {
+      force: false,
+      now: Date.now(),
+      logger,
+      ...(compactedBytes !== undefined && { compactedBytes }),
+    })
+    if (done.status) compactedBytes = done.status.bytesAfter
+  }
+  return new Periodic(job, intervalMs, (err) =>
+    logger.warn({ err }, 'upkeep of the local reports failed; trying again later'),
+  )
 }
 
 async function maintainDeadLetters(dir: string, settings: ReportSettings, options: UpkeepOptions) {

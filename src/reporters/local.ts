@@ -37,8 +37,8 @@ import {
 } from './local-dlq.ts'
 import { StatusIndex } from './local-index.ts'
 import type { ReportSettings } from './local-maintenance.ts'
-import { maintainReports } from './local-maintenance.ts'
-import { Periodic } from '../files/periodic.ts'
+import { reportUpkeep } from './local-maintenance.ts'
+import type { Periodic } from '../files/periodic.ts'
 
 export { decodeDeadLetter, encodeDeadLetter } from './local-dlq.ts'
 export type { StoredDeadLetter } from './local-dlq.ts'
@@ -97,7 +97,9 @@ export class LocalReporter implements Reporter, StatusView {
       throw unavailable(`cannot open the local reports in ${config.dir}`, err)
     }
     const reporter = new LocalReporter(config.dir, { status, dlq, lockTimeoutMs }, logger)
-    if (config.maintenance) reporter.#startUpkeep(config.maintenance)
+    if (config.maintenance) {
+      reporter.#upkeep = reportUpkeep(config.dir, config.maintenance, logger)
+    }
     return reporter
   }
 
@@ -167,22 +169,6 @@ export class LocalReporter implements Reporter, StatusView {
       await Promise.all([this.#statusLog.close(), this.#deadLetters.close(), this.#index.close()])
     })()
     return this.#closed
-  }
-
-  #startUpkeep({ intervalMs, ...settings }: ReportSettings & { intervalMs: number }): void {
-    let compactedBytes: number | undefined
-    const job = async () => {
-      const done = await maintainReports(this.#dir, settings, {
-        force: false,
-        now: Date.now(),
-        logger: this.#logger,
-        ...(compactedBytes !== undefined && { compactedBytes }),
-      })
-      if (done.status) compactedBytes = done.status.bytesAfter
-    }
-    this.#upkeep = new Periodic(job, intervalMs, (err) =>
-      this.#logger.warn({ err }, 'upkeep of the local reports failed; trying again later'),
-    )
   }
 
   async #read<T>(read: () => Promise<T>): Promise<T> {

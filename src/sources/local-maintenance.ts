@@ -9,6 +9,7 @@
 import { join } from 'node:path'
 import type { Logger } from '../observability/logger.ts'
 import { waitLock } from '../files/lock.ts'
+import { Periodic } from '../files/periodic.ts'
 import type { RetentionSettings } from '../files/retention.ts'
 import { deleteSegments, expiredSegments } from '../files/retention.ts'
 import type { SegmentSettings } from '../files/segments.ts'
@@ -50,6 +51,20 @@ export async function maintainTaskLog(
     )
   }
   return { rolled, deletedSegments: expired.length, deletedBytes }
+}
+
+/** Upkeep every `intervalMs` (the worker's source); a failed pass is logged and tried again. */
+export function taskLogUpkeep(
+  dir: string,
+  { intervalMs, ...settings }: TaskLogSettings & { readonly intervalMs: number },
+  logger: Logger,
+): Periodic {
+  const job = async () => {
+    await maintainTaskLog(dir, settings, { force: false, now: Date.now(), logger })
+  }
+  return new Periodic(job, intervalMs, (err) =>
+    logger.warn({ err }, 'upkeep of the task log failed; trying again later'),
+  )
 }
 
 async function roll(

@@ -22,15 +22,14 @@ import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { ConsumeOptions, Position, SourceLag, SourceMessage, TaskSource } from './source.ts'
 import type { FileLock } from '../files/lock.ts'
-import { errorCode } from '../files/lock.ts'
-import { writeFileAtomic } from '../files/durable.ts'
+import { syncFile, writeFileAtomic } from '../files/durable.ts'
 import { readLines, type Line } from '../files/lines.ts'
 import type { Segment } from '../files/segments.ts'
 import { listSegments, segmentPath } from '../files/segments.ts'
 import { LogEnd } from './local-end.ts'
 import type { TaskLogSettings } from './local-maintenance.ts'
-import { maintainTaskLog } from './local-maintenance.ts'
-import { Periodic } from '../files/periodic.ts'
+import { taskLogUpkeep } from './local-maintenance.ts'
+import type { Periodic } from '../files/periodic.ts'
 import { decodeRecord, taskLogPrefix } from './local-log.ts'
 import type { LocalDeps } from './local-publisher.ts'
 import { unavailable } from './local-publisher.ts'
@@ -91,21 +90,8 @@ export class LocalSource implements TaskSource {
       logger,
     })
     const source = new LocalSource(config, opened, logger)
-    if (config.maintenance) source.#startUpkeep(config.maintenance)
+    if (config.maintenance) source.#upkeep = taskLogUpkeep(config.dir, config.maintenance, logger)
     return source
-  }
-
-  #startUpkeep({ intervalMs, ...settings }: TaskLogSettings & { intervalMs: number }): void {
-    const job = async () => {
-      await maintainTaskLog(this.#dir, settings, {
-        force: false,
-        now: Date.now(),
-        logger: this.#logger,
-      })
-    }
-    this.#upkeep = new Periodic(job, intervalMs, (err) =>
-      this.#logger.warn({ err }, 'upkeep of the task log failed; trying again later'),
-    )
   }
 
   private constructor(config: LocalSourceConfig, opened: OpenedQueue, logger: Logger) {
@@ -276,7 +262,8 @@ export class LocalSource implements TaskSource {
       // The consumer reads lines before their publisher's fsync; syncing here first means a commit
       // never points past data that a power loss could take back. Closed segments were synced
       // before they were rolled.
-      await syncSegment(segmentPath(this.#dir, taskLogPrefix, cursor.segment))
+      // (A segment deleted by retention was consumed and synced long before.)
+      await syncFile(segmentPath(this.#dir, taskLogPrefix, cursor.segment))
       await writeFileAtomic(path, `${JSON.stringify(cursor)}\n`)
     } catch (err) {
       throw unavailable(`cannot write the commit file ${path}`, err)
@@ -314,21 +301,5 @@ export class LocalSource implements TaskSource {
       await this.#lock.release()
     })()
     return this.#closed
-  }
-}
-
-/** fsync of a segment by path; one deleted by retention was consumed and synced long before. */
-async function syncSegment(path: string): Promise<void> {
-  let file: FileHandle
-  try {
-    file = await open(path, 'r')
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return
-    throw err
-  }
-  try {
-    await file.datasync()
-  } finally {
-    await file.close()
   }
 }
