@@ -223,6 +223,18 @@ describe('LocalReporter', () => {
     assert.equal((await third.task('a', opts()))?.state, 'succeeded')
   })
 
+  it('LocalReporter should cut a record torn by another writer before appending its own', async (t) => {
+    const reports = await tempReports(t)
+    const worker = await reports.open()
+    await worker.status(status('a', 'started'), opts())
+    // Meanwhile another process (a `vectorize submit`) is killed in the middle of its write.
+    await appendFile(join(reports.dir, 'status.log'), '{"task_id":"b","status":{"task_id":"b","sta')
+    await worker.status(status('a', 'succeeded'), opts())
+    const reader = await reports.open()
+    assert.equal((await reader.task('a', opts()))?.state, 'succeeded')
+    assert.equal(await reader.task('b', opts()), undefined)
+  })
+
   it('LocalReporter should refuse records after close', async (t) => {
     const reports = await tempReports(t)
     const reporter = await reports.open()
