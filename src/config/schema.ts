@@ -88,8 +88,12 @@ const processing = z.strictObject({
   max_text_bytes: positive.default(131_072).describe('Largest text of one item (UTF-8 bytes)'),
   max_message_bytes: positive.default(16 * 1024 * 1024).describe('Largest task message'),
   max_batch_items: positive.default(2048).describe('Largest number of items in a batch task'),
-  max_metadata_bytes: positive.default(16_384).describe('Largest metadata object (serialised)'),
-  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
+  max_metadata_bytes: positive
+    .default(16_384)
+    .describe(
+      "Largest metadata object (serialised): a task's, and a JSON record's metadata fields",
+    ),
+  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `task_timeout`'),
   max_crashes: z
     .number()
     .int()
@@ -176,6 +180,15 @@ const kafka = z.strictObject({
   create_topics: z.boolean().default(false).describe('Create missing topics at start-up'),
   partitions: positive.default(6).describe('Partitions of topics created by the worker'),
   replication_factor: positive.default(1).describe('Replication of topics created by the worker'),
+  max_message_bytes: z
+    .number()
+    .int()
+    .min(16_384)
+    .max(1_000_000_000)
+    .default(1_000_000)
+    .describe(
+      "Largest record the worker's producers send (librdkafka message.max.bytes); a dead letter over it is sent truncated (x-payload-truncated). Keep it at most the max.message.bytes of the status, results and dead-letter topics",
+    ),
   session_timeout_ms: positive.default(45_000).describe('Consumer session timeout'),
   group_instance_id: z
     .string()
@@ -238,6 +251,17 @@ const http = z.strictObject({
   enabled: z.boolean().default(true).describe('Serve /health, /ready and /metrics'),
   host: z.string().default('127.0.0.1').describe('Bind address (0.0.0.0 in containers)'),
   port: port.default(9464).describe('HTTP port (0 = any free port)'),
+  probe_interval_ms: z
+    .number()
+    .int()
+    .min(100)
+    .default(2_000)
+    .describe(
+      'How often the source and store are probed in the background for /ready and /metrics (one probe in flight each; also its timeout)',
+    ),
+  probe_max_age_ms: positive
+    .default(10_000)
+    .describe('A probe result older than this counts as failing in /ready'),
 })
 
 const content = z.strictObject({
@@ -271,7 +295,9 @@ const content = z.strictObject({
     .describe('Most chunks one document may produce'),
   max_document_ms: positive
     .default(60_000)
-    .describe('Time limit for parsing one document (PDF pages are checked against it)'),
+    .describe(
+      'Time limit for parsing one document, every format but plain text (its parser thread is stopped)',
+    ),
   max_zip_entries: positive
     .default(2_000)
     .describe('Most entries a DOCX (zip) may list, checked before inflating'),

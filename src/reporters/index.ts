@@ -1,8 +1,8 @@
 /** The reporter registry: status, results and dead letters go where the tasks came from. */
 import type { Config } from '../config/schema.ts'
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError } from '../worker/errors.ts'
 import { KafkaReporter } from './kafka.ts'
+import { KafkaStatusView } from './kafka-status.ts'
 import { LocalReporter } from './local.ts'
 import type { ReportSettings } from './local-maintenance.ts'
 import type { Reporter, StatusView } from './reporter.ts'
@@ -47,13 +47,7 @@ export const statusViews: Readonly<
   Record<'local' | 'kafka', Factory<StatusView & { close(): Promise<void> }>>
 > = {
   local: (config, deps) => LocalReporter.create({ dir: config.queue.dir }, deps),
-  kafka: (config) =>
-    Promise.reject(
-      new VectorizeError(
-        'config_invalid',
-        `vectorize status reads the embedded queue; with Kafka, status updates are on topic ${config.kafka.topics.status}`,
-      ),
-    ),
+  kafka: (config, deps) => KafkaStatusView.create({ kafka: config.kafka }, deps),
 }
 
 /** How the embedded queue's reports are rolled, retained and compacted (`queue.*`). */

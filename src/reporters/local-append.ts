@@ -108,7 +108,7 @@ export class GroupAppender {
       const error = new VectorizeError(
         'reporter_unavailable',
         `cannot append to ${this.#options.name}${reason}`,
-        { retriable: true, cause: err },
+        { cause: err },
       )
       for (const p of batch) p.reject(error)
       return

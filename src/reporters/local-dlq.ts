@@ -13,7 +13,7 @@
  */
 import type { FileHandle } from 'node:fs/promises'
 import { open } from 'node:fs/promises'
-import type { ErrorCode } from '../worker/errors.ts'
+import type { ErrorClass, ErrorCode } from '../worker/errors.ts'
 import type { DeadLetter } from './reporter.ts'
 import { readLines } from '../files/lines.ts'
 import { errorCode } from '../files/lock.ts'
@@ -74,12 +74,13 @@ export function deadLetterTime(head: Buffer): number | undefined {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const valueKey = ',"value":'
 export function encodeDeadLetter(letter: DeadLetter, at: string): Buffer {
-  const { value, taskId, error, origin, attempts, workerId } = letter
+  const { value, key, taskId, error, origin, attempts, workerId } = letter
   const headers = JSON.stringify({
     at,
     task_id: taskId,
     error,
     origin,
+    ...(key && { origin_key_b64: Buffer.from(key).toString('base64') }),
     attempts,
     worker_id: workerId,
   })
@@ -98,8 +99,9 @@ export function encodeDeadLetter(letter: DeadLetter, at: string): Buffer {
 interface StoredHeaders {
   at: string
   task_id: string
-  error: { code: ErrorCode; message: string; class: 'data' }
+  error: { code: ErrorCode; message: string; class: ErrorClass }
   origin: { topic: string; partition: number; offset: number }
+  origin_key_b64?: string
   attempts: number
   worker_id: string
   value_text?: string
@@ -128,7 +130,18 @@ export function decodeDeadLetter(bytes: Buffer, offset: number): StoredDeadLette
           : undefined
   if (value === undefined) return undefined
   const { task_id: taskId, error, origin, attempts, worker_id: workerId } = stored
-  return { at: stored.at, offset, value, taskId, error, origin, attempts, workerId }
+  const key = stored.origin_key_b64
+  return {
+    at: stored.at,
+    offset,
+    value,
+    ...(key !== undefined && { key: new Uint8Array(Buffer.from(key, 'base64')) }),
+    taskId,
+    error,
+    origin,
+    attempts,
+    workerId,
+  }
 }
 
 function utf8(value: Uint8Array): string | undefined {

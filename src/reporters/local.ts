@@ -7,6 +7,8 @@
  *   {"task_id":"t1","result":{<ResultMessage>}}
  *   {"task_id":"t1","status":{<StatusMessage>},"attempts":3}   (written by compaction)
  *
+ * A message that had a key keeps it as `"origin_key_b64"` in its dead letter (the embedded
+ * queue's own messages have none; Kafka's dead letters carry it as the `x-origin-key` header).
  * Every method resolves once its record is fsynced; concurrent calls share an fsync and each
  * flush holds the file's lock (local-append.ts), since other processes write the same files and
  * compaction (local-compact.ts) replaces `status.log`. It is also the StatusView that `vectorize
@@ -211,7 +213,6 @@ function line(record: object): Buffer {
 export function unavailable(message: string, cause: unknown): VectorizeError {
   const reason = cause instanceof Error ? `: ${cause.message}` : ''
   return new VectorizeError('reporter_unavailable', `${message}${reason}`, {
-    retriable: true,
     cause,
   })
 }

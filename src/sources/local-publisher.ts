@@ -134,5 +134,5 @@ function* pieces(records: readonly Buffer[]): Generator<Buffer> {
 
 export function unavailable(message: string, cause: unknown): VectorizeError {
   const reason = cause instanceof Error ? `: ${cause.message}` : ''
-  return new VectorizeError('source_unavailable', `${message}${reason}`, { retriable: true, cause })
+  return new VectorizeError('source_unavailable', `${message}${reason}`, { cause })
 }

@@ -82,10 +82,10 @@ async function lockConsumer(dir: string): Promise<FileLock> {
   if (result.lock) return result.lock
   const { pid, host, acquiredAt } = result.holder
   throw new VectorizeError(
-    'source_unavailable',
+    'queue_locked',
     `the local queue ${dir} is already being consumed by pid ${pid} on ${host} (since ${acquiredAt}); ` +
       `stop that worker or use another queue directory`,
-    { retriable: false, details: { dir, pid, host } },
+    { details: { dir, pid, host } },
   )
 }
 
@@ -128,7 +128,7 @@ export async function readCommit(dir: string): Promise<Cursor | undefined> {
   if (!isCount(offset) || !isCount(position) || !isCount(segment) || segment > offset) {
     // Written atomically, so damage means something else wrote it: refuse rather than guess.
     throw new VectorizeError(
-      'source_unavailable',
+      'queue_damaged',
       `the commit file ${path} is damaged: ${text.slice(0, 200)}`,
     )
   }
@@ -167,7 +167,7 @@ async function checkCommit(file: FileHandle, committed: Cursor, segment: Segment
   if (committed.position <= size) await file.read(before, 0, 1, committed.position - 1)
   if (committed.position > size || before[0] !== 0x0a) {
     throw new VectorizeError(
-      'source_unavailable',
+      'queue_damaged',
       `the commit file in ${dir} points at byte ${committed.position}, which is not the start of a ` +
         `line of ${segment.path} (${size} bytes); was the log replaced? Remove ${commitFileName} to ` +
         `read it again from the oldest task kept`,

@@ -7,7 +7,9 @@ import { describe, it } from 'node:test'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { ResultMessage, StatusMessage } from '../../src/protocol/report.ts'
 import type { DeadLetter } from '../../src/reporters/reporter.ts'
-import { LocalReporter } from '../../src/reporters/local.ts'
+import { LocalReporter, statusFileName } from '../../src/reporters/local.ts'
+import { readDeadLetters } from '../../src/reporters/local-dlq.ts'
+import { reporterContract, type Written } from './contract.ts'
 
 const deps = { logger: silentLogger }
 const opts = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(30_000) })
@@ -191,6 +193,27 @@ describe('LocalReporter', () => {
     })
   })
 
+  it('LocalReporter should keep the original key of a dead letter that had one', async (t) => {
+    const reports = await tempReports(t)
+    const reporter = await reports.open()
+    const key = Buffer.from([0x6b, 0xff, 0x00, 0x31]) // not UTF-8: kept as bytes
+    await reporter.deadLetter({ ...letter('k1', Buffer.from('{}')), key }, opts())
+    await reporter.deadLetter(letter('k2', Buffer.from('{}')), opts())
+    await reporter.close()
+
+    const reopened = await reports.open()
+    const stored = []
+    for await (const dead of reopened.deadLetters(opts())) stored.push(dead)
+    assert.deepEqual(
+      stored.map((d) => [d.taskId, d.key && Buffer.from(d.key).toString('hex')]),
+      [
+        ['k1', key.toString('hex')],
+        ['k2', undefined],
+      ],
+    )
+    await reopened.close()
+  })
+
   it('LocalReporter should share fsyncs among 1,000 concurrent status records', async (t) => {
     const reports = await tempReports(t)
     const reporter = await reports.open()
@@ -242,4 +265,34 @@ describe('LocalReporter', () => {
     await reporter.close()
     await assert.rejects(reporter.status(status('a', 'queued'), opts()), /closed/)
   })
+})
+
+/** What the local reporter made durable, read from its files as an operator would. */
+async function readLocal(dir: string): Promise<Written> {
+  const lines = async (name: string) =>
+    (await readFile(join(dir, name))).toString('latin1').split('\n').filter(Boolean)
+  const records = (await lines(statusFileName)).map(
+    (line) =>
+      JSON.parse(Buffer.from(line, 'latin1').toString('utf8')) as {
+        status?: StatusMessage
+        result?: ResultMessage
+      },
+  )
+  const deadLetters = []
+  const damaged = () => assert.fail('a damaged dead-letter line')
+  for await (const letter of readDeadLetters(dir, AbortSignal.timeout(30_000), damaged)) {
+    const { value, taskId, error, origin, attempts, workerId } = letter
+    deadLetters.push({ value, taskId, error, origin, attempts, workerId })
+  }
+  return {
+    statuses: records.flatMap((r) => (r.status ? [r.status] : [])),
+    results: records.flatMap((r) => (r.result ? [r.result] : [])),
+    deadLetters,
+  }
+}
+
+reporterContract('LocalReporter', async (t) => {
+  const reports = await tempReports(t)
+  const reporter = await reports.open()
+  return { reporter, read: () => readLocal(reports.dir) }
 })

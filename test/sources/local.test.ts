@@ -209,7 +209,7 @@ describe('LocalSource', () => {
     assert.equal(await holder.next(), 'ready')
     await assert.rejects(LocalSource.create({ dir: queue.dir }, deps), (err: unknown) => {
       if (!(err instanceof VectorizeError)) return false
-      assert.equal(err.code, 'source_unavailable')
+      assert.equal(err.code, 'queue_locked')
       assert.match(err.message, new RegExp(`pid ${holder.process.pid}\\b`))
       assert.ok(err.message.includes(queue.dir), err.message)
       return true
