@@ -16,6 +16,7 @@ import type { Logger } from './observability/logger.ts'
 import { addReadinessChecks, metricsProbes, WorkerProbes } from './observability/checks.ts'
 import { PrometheusMetrics } from './observability/metrics.ts'
 import { Watchdog } from './observability/watchdog.ts'
+import type { ReporterOptions } from './reporters/index.ts'
 import { reporters, statusViews } from './reporters/index.ts'
 import type { Reporter, StatusView } from './reporters/reporter.ts'
 import { publishers, sourceKind, sources } from './sources/index.ts'
@@ -82,8 +83,11 @@ export async function openPublisher({ config, logger, resources }: Deps): Promis
   return resources.add(await publishers[sourceKind(config)](config, { logger }))
 }
 
-export async function openReporter({ config, logger, resources }: Deps): Promise<Reporter> {
-  return resources.add(await reporters[sourceKind(config)](config, { logger }))
+export async function openReporter(
+  { config, logger, resources }: Deps,
+  options: ReporterOptions = {},
+): Promise<Reporter> {
+  return resources.add(await reporters[sourceKind(config)](config, { logger }, options))
 }
 
 export async function openStatusView({ config, logger, resources }: Deps): Promise<StatusView> {
@@ -130,7 +134,7 @@ export async function createWorker(deps: Deps, options: RunOptions): Promise<Cre
   const [store, source, reporter] = [
     await openStore(deps),
     await openSource(deps),
-    await openReporter(deps),
+    await openReporter(deps, { maintain: true }),
   ]
   const models = openModels(deps, options.modelEvents)
   const { metrics, decorate } = options

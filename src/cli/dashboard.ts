@@ -20,6 +20,8 @@ import { WorkerRegistry } from '../observability/registry.ts'
 import type { WorkerRecord } from '../observability/worker-record.ts'
 import type { StatusView } from '../reporters/reporter.ts'
 import { sourceKind } from '../sources/index.ts'
+import { LogEnd } from '../sources/local-end.ts'
+import { taskLogStats } from '../sources/local-maintenance.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import { commandContext } from './context.ts'
 import { packageRoot, packageVersion } from './package-root.ts'
@@ -80,9 +82,7 @@ async function clusterSources(
   const lag =
     mode === 'kafka' ? resources.add(await GroupLag.open(config.kafka, { logger })) : undefined
   const discovered = workerDiscovery(config, resources, notes)
-  if (mode === 'local') {
-    notes.push("Embedded mode: the queue's lag is what its running worker reports on /metrics.")
-  } else {
+  if (mode === 'kafka') {
     notes.push(
       "Kafka mode: counts per state would fold the whole status topic, so the page shows the live workers' totals; `vectorize status` counts on demand. A task lookup scans the status topic (up to 30 s).",
     )

@@ -10,6 +10,7 @@ import { exitCodeOf, exitCodes } from './exit-codes.ts'
 import { FatalWatch } from './fatal.ts'
 import { registerIngest } from './ingest.ts'
 import { registerModels } from './models.ts'
+import { registerQueue } from './queue.ts'
 import { registerSearch } from './search.ts'
 import { registerStatus } from './status.ts'
 import { registerSubmit } from './submit.ts'
@@ -42,6 +43,7 @@ export function buildProgram(seams: CliSeams = {}): Command {
     registerIngest,
     registerSearch,
     registerStatus,
+    registerQueue,
     registerDlq,
     registerDashboard,
     registerCollections,

@@ -109,9 +109,52 @@ const processing = z.strictObject({
   retry: retry.prefault({}),
 })
 
+const day = 24 * 60 * 60 * 1000
+const mib = 1024 * 1024
+/** A limit of the embedded queue's retention: -1 means none. */
+const limit = z.number().int().min(-1)
+
 const queue = z.strictObject({
   dir: z.string().default('./data/queue').describe('Embedded task queue, status and dead letters'),
   poll_interval_ms: positive.default(200).describe('How often an idle worker looks for new tasks'),
+  segment_bytes: positive
+    .default(64 * mib)
+    .describe('Task and dead-letter logs start a new segment before one grows past this'),
+  segment_ms: limit
+    .default(day)
+    .describe('A log segment is also closed once its first record is this old (-1: never by age)'),
+  retention_ms: limit
+    .default(7 * day)
+    .describe(
+      'Task segments, once all committed, are deleted this long after their last task (-1: kept)',
+    ),
+  retention_bytes: limit
+    .default(1024 * mib)
+    .describe(
+      'Committed task segments are deleted, oldest first, while the task log is larger (-1: no limit)',
+    ),
+  dlq_retention_ms: limit
+    .default(30 * day)
+    .describe('Dead-letter segments are deleted this long after their last dead letter (-1: kept)'),
+  dlq_retention_bytes: limit
+    .default(1024 * mib)
+    .describe(
+      'Dead-letter segments are deleted, oldest first, while the dead-letter log is larger (-1: no limit)',
+    ),
+  status_compact_bytes: positive
+    .default(64 * mib)
+    .describe(
+      'status.log is compacted (latest record per task) once this large and twice its last compacted size',
+    ),
+  status_retention_ms: limit
+    .default(7 * day)
+    .describe('Compaction drops finished tasks whose last state is older than this (-1: kept)'),
+  status_retention_bytes: limit
+    .default(1024 * mib)
+    .describe('Compaction drops the oldest finished tasks beyond this much status (-1: no limit)'),
+  maintenance_interval_ms: positive
+    .default(30_000)
+    .describe('How often a worker rolls, retains and compacts the embedded queue'),
 })
 
 const source = z.strictObject({

@@ -1,6 +1,7 @@
 /**
- * LocalDeadLetterLog: the embedded queue's dead letters (the reporter's dead-letter log in
- * `queue.dir`, one partition, offsets are line indexes) and their handled marks in
+ * LocalDeadLetterLog: the embedded queue's dead letters (the reporter's segmented dead-letter log
+ * `dlq-<base offset>.log` in `queue.dir`, one partition, offsets are line indexes across segments;
+ * retention deletes whole old segments, so the first offset kept moves up) and their handled marks in
  * `dlq.handled`, JSON Lines appended under `dlq.handled.lock` and fsynced:
  *
  *   {"id":"0:7","state":"replayed","at":"…","by":"cli ana@host","task_id":"t1","code":"unknown_model","replay":1}
@@ -15,7 +16,9 @@ import { readLines } from '../files/lines.ts'
 import { errorCode, waitLock } from '../files/lock.ts'
 import type { Logger } from '../observability/logger.ts'
 import { deadLetterHeaders as h } from '../reporters/kafka-dead-letter.ts'
-import { deadLetterFileName, decodeDeadLetter } from '../reporters/local.ts'
+import { decodeDeadLetter } from '../reporters/local.ts'
+import { deadLetterPrefix } from '../reporters/local-dlq.ts'
+import { listSegments } from '../files/segments.ts'
 import type { TaskPublisher } from '../sources/source.ts'
 import type { Signal } from '../worker/types.ts'
 import type { DeadLetterLog, HandledMark, PartitionRange, RawLetter } from './dead-letter.ts'
@@ -171,13 +174,19 @@ export class LocalDeadLetterLog implements DeadLetterLog {
     return index
   }
 
-  #segments(): Promise<Segment[]> {
-    return Promise.resolve([{ base: 0, path: join(this.where, deadLetterFileName) }])
+  /**
+   * The segments of the dead-letter log (files/segments.ts), oldest first; a log written before
+   * segments existed is `dlq.log`, read as segment 0 until the reporter adopts it.
+   */
+  async #segments(): Promise<Segment[]> {
+    const segments = await listSegments(this.where, deadLetterPrefix)
+    if (segments.length > 0) return segments
+    return [{ base: 0, path: join(this.where, `${deadLetterPrefix}.log`) }]
   }
 }
 
 function rawLetter(bytes: Buffer, offset: number): RawLetter | undefined {
-  const stored = decodeDeadLetter(bytes)
+  const stored = decodeDeadLetter(bytes, offset)
   if (!stored) return undefined
   const { error, origin } = stored
   return {

@@ -7,12 +7,8 @@ import { describe, it } from 'node:test'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { ResultMessage, StatusMessage } from '../../src/protocol/report.ts'
 import type { DeadLetter } from '../../src/reporters/reporter.ts'
-import {
-  decodeDeadLetter,
-  deadLetterFileName,
-  LocalReporter,
-  statusFileName,
-} from '../../src/reporters/local.ts'
+import { LocalReporter, statusFileName } from '../../src/reporters/local.ts'
+import { readDeadLetters } from '../../src/reporters/local-dlq.ts'
 import { reporterContract, type Written } from './contract.ts'
 
 const deps = { logger: silentLogger }
@@ -177,13 +173,20 @@ describe('LocalReporter', () => {
       stored.map((d) => Buffer.from(d.value).toString('hex')),
       values.map((v) => v.toString('hex')),
     )
-    const { value, at, ...headers } = stored[0]!
+    assert.deepEqual(
+      stored.map((d) => d.offset),
+      [0, 1, 2, 3],
+    )
+    const { value, at, offset, ...headers } = stored[0]!
     const { value: original, ...expected } = letter('t0', values[0]!)
+    assert.equal(offset, 0)
     assert.deepEqual(Buffer.from(value), Buffer.from(original))
     assert.deepEqual(headers, expected)
     assert.ok(!Number.isNaN(Date.parse(at)))
     // The first line keeps a JSON message readable as JSON.
-    const firstLine = (await readFile(join(reports.dir, 'dlq.log'), 'utf8')).split('\n')[0]!
+    const firstLine = (
+      await readFile(join(reports.dir, 'dlq-00000000000000000000.log'), 'utf8')
+    ).split('\n')[0]!
     assert.deepEqual((JSON.parse(firstLine) as { value: unknown }).value, {
       task_id: 'j',
       type: 'nope',
@@ -243,6 +246,18 @@ describe('LocalReporter', () => {
     assert.equal((await third.task('a', opts()))?.state, 'succeeded')
   })
 
+  it('LocalReporter should cut a record torn by another writer before appending its own', async (t) => {
+    const reports = await tempReports(t)
+    const worker = await reports.open()
+    await worker.status(status('a', 'started'), opts())
+    // Meanwhile another process (a `vectorize submit`) is killed in the middle of its write.
+    await appendFile(join(reports.dir, 'status.log'), '{"task_id":"b","status":{"task_id":"b","sta')
+    await worker.status(status('a', 'succeeded'), opts())
+    const reader = await reports.open()
+    assert.equal((await reader.task('a', opts()))?.state, 'succeeded')
+    assert.equal(await reader.task('b', opts()), undefined)
+  })
+
   it('LocalReporter should refuse records after close', async (t) => {
     const reports = await tempReports(t)
     const reporter = await reports.open()
@@ -263,12 +278,12 @@ async function readLocal(dir: string): Promise<Written> {
         result?: ResultMessage
       },
   )
-  const deadLetters = (await lines(deadLetterFileName)).map((line) => {
-    const { value, taskId, error, origin, attempts, workerId } = decodeDeadLetter(
-      Buffer.from(line, 'latin1'),
-    )!
-    return { value, taskId, error, origin, attempts, workerId }
-  })
+  const deadLetters = []
+  const damaged = () => assert.fail('a damaged dead-letter line')
+  for await (const letter of readDeadLetters(dir, AbortSignal.timeout(30_000), damaged)) {
+    const { value, taskId, error, origin, attempts, workerId } = letter
+    deadLetters.push({ value, taskId, error, origin, attempts, workerId })
+  }
   return {
     statuses: records.flatMap((r) => (r.status ? [r.status] : [])),
     results: records.flatMap((r) => (r.result ? [r.result] : [])),

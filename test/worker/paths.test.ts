@@ -65,7 +65,7 @@ function holding(holds: Holds) {
   return { models, store: new HoldingStore(), reached }
 }
 
-describe('Worker paths (fakes)', () => {
+describe('Worker paths (fakes)', { timeout: 60_000 }, () => {
   const unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => void unhandled.push(reason)
   before(() => process.on('unhandledRejection', onUnhandled))
@@ -223,7 +223,8 @@ describe('Worker paths (fakes)', () => {
     const release = w.reporter.hold()
     submit(w.log, [textTask('acked')])
     const running = w.worker.run({ untilIdle: true })
-    await w.reporter.until((r) => r.sent.includes('status:acked:succeeded'))
+    // the result goes first and must be acknowledged before `succeeded` is sent (issue 10)
+    await w.reporter.until((r) => r.sent.includes('result:acked'))
     await new Promise((resolve) => setImmediate(resolve)) // a commit not waiting for acks would be done by now
     assert.equal(await w.store.count('docs', { signal: AbortSignal.timeout(5_000) }), 1, 'stored')
     assert.deepEqual(w.reporter.statuses, [], 'no report acknowledged yet')
