@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the dashboard's front end (src/dashboard/ui) into dist/dashboard-ui: app.js and app.css,
 // minified, with Preact and uPlot inside, so `vectorize dashboard` serves it from the package with
-// nothing fetched at run time. Part of `npm run build`.
+// nothing fetched at run time. Part of `npm run build`. VECTORIZE_UI_MINIFY=false keeps the names
+// readable (a page error's stack then says where it was).
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
@@ -14,7 +15,7 @@ await build({
   bundle: true,
   format: 'esm',
   target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
-  minify: true,
+  minify: process.env.VECTORIZE_UI_MINIFY !== 'false',
   sourcemap: true,
   jsx: 'automatic',
   jsxImportSource: 'preact',

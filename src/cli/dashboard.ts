@@ -79,8 +79,7 @@ async function clusterSources(
   const { config, logger, resources } = deps
   const mode = sourceKind(config)
   const notes: string[] = []
-  const lag =
-    mode === 'kafka' ? resources.add(await GroupLag.open(config.kafka, { logger })) : undefined
+  const lag = await lagReader(config, resources, logger)
   const discovered = workerDiscovery(config, resources, notes)
   if (mode === 'kafka') {
     notes.push(
@@ -94,17 +93,7 @@ async function clusterSources(
     workers: discovered.workers,
     ...(discovered.unverified && { unverified: true }),
     scrape: (url) => scrape(url, timeoutMs),
-    ...(lag && {
-      lag: async (signal: AbortSignal): Promise<LagView> => {
-        const partitions = await lag.read(signal)
-        const total = partitions.reduce((n, p) => n + p.lag, 0)
-        return {
-          source: `group ${config.kafka.group_id} on ${config.kafka.topics.tasks}`,
-          total,
-          partitions,
-        }
-      },
-    }),
+    lag,
     // Kafka keeps no index by state: counting folds the whole status topic, which the dashboard
     // must not do every refresh (`vectorize status` does it on demand)
     ...(mode === 'local' && {
@@ -114,6 +103,34 @@ async function clusterSources(
       deadLetters: (signal: AbortSignal) => deadLetters.summary({ signal }),
     }),
     notes,
+  }
+}
+
+/** The lag: the group's committed offsets (Kafka), or the queue's commit against its log's end. */
+async function lagReader(
+  config: Config,
+  resources: Deps['resources'],
+  logger: Deps['logger'],
+): Promise<(signal: AbortSignal) => Promise<LagView>> {
+  if (sourceKind(config) === 'kafka') {
+    const group = resources.add(await GroupLag.open(config.kafka, { logger }))
+    const source = `group ${config.kafka.group_id} on ${config.kafka.topics.tasks}`
+    return async (signal) => {
+      const partitions = await group.read(signal)
+      return { source, total: partitions.reduce((n, p) => n + p.lag, 0), partitions }
+    }
+  }
+  const { dir } = config.queue
+  const end = new LogEnd(dir) // kept: each read counts only what was appended since
+  return async () => {
+    const stats = await taskLogStats(dir, end) // no lock taken: a worker may hold the queue
+    const partition = {
+      partition: 0,
+      lag: stats.lag,
+      end: stats.next_offset,
+      committed: stats.committed_offset,
+    }
+    return { source: `the embedded queue in ${dir}`, total: stats.lag, partitions: [partition] }
   }
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import { openPage, screenshot, skipBrowser } from '../helpers/browser.ts'
-import { createWorkspace } from '../helpers/cli.ts'
+import { createWorkspace, tail } from '../helpers/cli.ts'
 import { startDashboard } from '../helpers/dashboard.ts'
 import { storedIds } from '../helpers/kafka-cli.ts'
 import { LATE_COLLECTION, lateTask, modelsDir } from '../helpers/late-model.ts'
@@ -50,7 +50,6 @@ describe('dashboard in Chromium, embedded queue', { skip: skipBrowser, timeout: 
     )
     await writeFile(file, [...healthy, lateTask('late-e1'), 'this is not JSON'].join('\n') + '\n')
     assert.equal((await ws.run(['submit', '--raw', file], { env })).code, 0)
-    const worker = ws.start(['worker'], { env })
     const dashboard = await startDashboard(ws, {
       ...env,
       VECTORIZE_WORKER_DASHBOARD_ALLOW_ACTIONS: 'true',
@@ -59,6 +58,11 @@ describe('dashboard in Chromium, embedded queue', { skip: skipBrowser, timeout: 
     const page = await openPage(t)
     await page.goto(`${dashboard.url}/?token=${SECRETS.VECTORIZE_WORKER_DASHBOARD_TOKEN}`)
     assert.equal(new URL(page.url()).search, '', 'the token leaves the address bar')
+
+    // before any worker runs, the lag is read from the queue's own files: every task is waiting
+    await page.locator(`#tile-lag[data-lag="${HEALTHY + 2}"]`).waitFor({ timeout: 60_000 })
+    assert.match((await page.locator('#lag caption').textContent()) ?? '', /the embedded queue/)
+    const worker = ws.start(['worker'], { env })
 
     // the worker at its configured address, the queue drained, the counts
     await page.locator('#tile-workers[data-workers="1"]').waitFor({ timeout: 120_000 })
@@ -96,15 +100,16 @@ describe('dashboard in Chromium, embedded queue', { skip: skipBrowser, timeout: 
     // the Tasks view says succeeded once the worker has run it again
     await page.getByRole('link', { name: 'Tasks' }).click()
     await page.getByLabel('Task id').fill('late-e1')
-    let state: string | null = null
+    let state: string | null | undefined
     await waitUntil(
-      () => `late-e1 to succeed; the page says ${state}`,
+      () =>
+        `late-e1 to succeed; the page says ${state}; the worker: ${tail(worker.output().stderr)}`,
       async () => {
         await page.getByRole('button', { name: 'Look up' }).click()
         state = await page
           .getByTestId('task-state')
           .textContent({ timeout: 10_000 })
-          .catch(() => null)
+          .catch(async () => `(none: ${await page.locator('main').textContent()})`)
         return state === 'succeeded'
       },
       { timeoutMs: 120_000, intervalMs: 500 },

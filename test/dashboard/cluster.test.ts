@@ -67,8 +67,9 @@ describe('dashboard Cluster', () => {
     await cluster.refresh()
     const snapshot = await cluster.snapshot()
     await cluster.close()
-    assert.ok(Array.isArray(snapshot.workers))
-    const rows = new Map(snapshot.workers.map((w) => [w.id, w]))
+    const { workers } = snapshot
+    assert.ok(!('unavailable' in workers), 'a worker list')
+    const rows = new Map(workers.map((w) => [w.id, w]))
     assert.equal(rows.get('on-time')?.late, false)
     assert.equal(rows.get('late')?.late, true)
     assert.deepEqual(rows.get('silent')?.scrape, { ok: false, error: 'no answer within 1000 ms' })

@@ -55,7 +55,7 @@ export async function openPage(
   })
   const page = context.pages()[0] ?? (await context.newPage())
   const errors: string[] = []
-  page.on('pageerror', (err) => errors.push(err.message))
+  page.on('pageerror', (err) => errors.push(`${err.message} at ${page.url()}\n${err.stack ?? ''}`))
   t.after(() => {
     if (errors.length > 0) throw new Error(`the page threw: ${errors.join('; ')}`)
   })

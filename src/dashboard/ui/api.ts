@@ -1,19 +1,14 @@
 /** The page's calls to the dashboard's API; actions carry the CSRF token the page came with. */
 import type { ActionResultView, Boot } from '../api-types.ts'
+import { answer } from './answer.ts'
+
+export { ApiError } from './answer.ts'
 
 const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? ''
 
 export function boot(): Boot {
   const text = document.getElementById('boot')?.textContent ?? '{}'
   return JSON.parse(text) as Boot
-}
-
-export class ApiError extends Error {
-  readonly status: number
-  constructor(status: number, message: string) {
-    super(message)
-    this.status = status
-  }
 }
 
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
@@ -34,12 +29,6 @@ export async function act(
     body: JSON.stringify(body),
   })
   return answer<ActionResultView>(response)
-}
-
-async function answer<T>(response: Response): Promise<T> {
-  const body = (await response.json().catch(() => ({}))) as { error?: string }
-  if (!response.ok) throw new ApiError(response.status, body.error ?? `HTTP ${response.status}`)
-  return body as T
 }
 
 export function query(params: Record<string, string | number | undefined>): string {
