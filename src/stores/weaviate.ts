@@ -6,9 +6,10 @@
  * weaviate-names.ts, weaviate-schema.ts). Writes use `data.insertMany` (the unary gRPC
  * BatchObjects): Weaviate replaces an object whose UUID exists, so a redelivered record overwrites
  * itself, and the reply lists every object that failed, which becomes `UpsertResult.failed`. The
- * streaming batcher (`batch.stream`, `data.ingest`) is not used: on 3.12 it calls
- * Set.prototype.difference, which Node 20 lacks. Filters: weaviate-filter.ts; errors:
- * weaviate-errors.ts; connection: weaviate-connect.ts.
+ * streaming batcher (`batch.stream`, `data.ingest`) is not used: it is server-side batching, which
+ * the client refuses below Weaviate 1.36 (`supportsServerSideBatching`; the tested server is
+ * services/versions.env's). Filters: weaviate-filter.ts; errors: weaviate-errors.ts; connection:
+ * weaviate-connect.ts.
  */
 import { Filters, type WeaviateClient } from 'weaviate-client'
 import type { Logger } from '../observability/logger.ts'
