@@ -74,11 +74,8 @@ export class IndexLog {
   /** After a request succeeded: logs the payload index it created, if it created one. */
   served(route: Route, body: Json): void {
     if (`${route.method} ${route.template}` !== 'PUT /collections/{collection_name}/index') return
-    const schema = body.field_schema
-    const type =
-      typeof schema === 'string'
-        ? schema
-        : String((schema as { type?: unknown } | null | undefined)?.type ?? 'keyword')
+    const schema = body.field_schema as string | { type?: string } | null | undefined
+    const type = typeof schema === 'string' ? schema : (schema?.type ?? 'keyword')
     const collection = route.params.collection_name ?? ''
     this.created.push({ collection, field: String(body.field_name), type })
   }

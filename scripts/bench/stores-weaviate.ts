@@ -1,0 +1,216 @@
+/**
+ * vectorize's Weaviate adapter against Weaviate's official Python client on the same server and
+ * the same objects (issue 12): runs alternate (every mode once per round), each into a fresh class
+ * that is deleted afterwards, and each reports vectors/s of the write alone, the server's
+ * CPU-seconds during it, and the 1-minute load average when it ended.
+ *
+ * vectorize modes: `worker` is the path a worker takes under a backlog (GroupCommitStore over
+ * WeaviateStore as main.ts wires them, every 200-record upsert submitted at once: they go out in
+ * groups of up to 2,048 records, cut into `batch_size` batches with `concurrency` in flight);
+ * `sequential` awaits each 200-record upsert before the next (the call shape of insert_many).
+ * Python modes (scripts/bench/weaviate_py_bench.py): insert_many (200 per call, one after the
+ * other), fixed_size (200 per batch, `concurrency` requests in flight), dynamic.
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import weaviate from 'weaviate-client'
+import { packageRoot } from '../../src/cli/package-root.ts'
+import { silentLogger } from '../../src/observability/logger.ts'
+import { GroupCommitStore } from '../../src/stores/group-commit.ts'
+import type { CollectionSpec, VectorRecord, VectorStore } from '../../src/stores/store.ts'
+import { WeaviateStore, type WeaviateConfig } from '../../src/stores/weaviate.ts'
+import { className } from '../../src/stores/weaviate-names.ts'
+import { load1 } from './machine.ts'
+import { weaviatePython } from './python-venv.ts'
+import { cpuSeconds, weaviatePid, writePythonInputs } from './weaviate-server.ts'
+
+export interface WeaviateTarget {
+  readonly url: string
+  readonly grpcPort: number
+}
+
+export interface WeaviateRun {
+  readonly client: 'vectorize' | 'python'
+  readonly mode: string
+  readonly round: number
+  readonly vectorsPerSecond: number
+  readonly seconds: number
+  readonly serverCpuSeconds: number | undefined
+  readonly load1: number
+}
+
+const BATCH = 200
+const CONCURRENCY = 4
+const GROUP_RECORDS = 2048 // main.ts openStore
+const opts = { signal: new AbortController().signal }
+
+function storeConfig(target: WeaviateTarget): WeaviateConfig {
+  return {
+    url: target.url,
+    grpc_port: target.grpcPort,
+    api_key: '',
+    tls: false,
+    timeout_ms: 120_000,
+    batch_size: BATCH,
+    concurrency: CONCURRENCY,
+  }
+}
+
+function batches(records: readonly VectorRecord[]): VectorRecord[][] {
+  const out: VectorRecord[][] = []
+  for (let i = 0; i < records.length; i += BATCH) out.push(records.slice(i, i + BATCH))
+  return out
+}
+
+/** Writes every record through `store`; a failed record ends the benchmark. */
+async function write(mode: string, store: VectorStore, name: string, data: VectorRecord[]) {
+  const check = ({ failed }: { failed: readonly unknown[] }) => {
+    if (failed.length > 0) throw new Error(`vectorize ${mode}: ${failed.length} records failed`)
+  }
+  if (mode === 'worker') {
+    const results = await Promise.all(batches(data).map((b) => store.upsert(name, b, opts)))
+    results.forEach(check)
+  } else {
+    for (const b of batches(data)) check(await store.upsert(name, b, opts))
+  }
+}
+
+async function vectorizeRun(
+  target: WeaviateTarget,
+  mode: string,
+  spec: CollectionSpec,
+  data: VectorRecord[],
+  pid: number | undefined,
+) {
+  const inner = await WeaviateStore.create(storeConfig(target), { logger: silentLogger })
+  const store =
+    mode === 'worker' ? new GroupCommitStore(inner, { maxRecords: GROUP_RECORDS }) : inner
+  try {
+    await store.ensureCollection(spec, opts)
+    const cpu0 = cpuSeconds(pid)
+    const t0 = performance.now()
+    await write(mode, store, spec.name, data)
+    const seconds = (performance.now() - t0) / 1000
+    const cpu1 = cpuSeconds(pid)
+    const stored = await store.count(spec.name, opts)
+    if (stored !== data.length) throw new Error(`vectorize ${mode}: ${stored} of ${data.length}`)
+    return { seconds, serverCpuSeconds: cpu1 === undefined ? undefined : cpu1 - cpu0! }
+  } finally {
+    await store.close()
+  }
+}
+
+async function pythonRun(
+  python: string,
+  args: readonly string[],
+): Promise<{ seconds: number; serverCpuSeconds: number | undefined }> {
+  const script = join(packageRoot(), 'scripts', 'bench', 'weaviate_py_bench.py')
+  const child = spawn(python, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  const line = out.trim().split('\n').at(-1) ?? ''
+  if (code !== 0 || !line.startsWith('{')) {
+    throw new Error(`python ${args.join(' ')} exited ${code}: ${err.slice(-1500)}`)
+  }
+  const r = JSON.parse(line) as {
+    seconds: number
+    failed: number
+    stored: number
+    vectors: number
+    server_cpu_s: number | null
+  }
+  if (r.failed > 0 || r.stored !== r.vectors) {
+    throw new Error(`python ${args.join(' ')}: ${r.failed} failed, ${r.stored}/${r.vectors} stored`)
+  }
+  return { seconds: r.seconds, serverCpuSeconds: r.server_cpu_s ?? undefined }
+}
+
+async function dropClass(target: WeaviateTarget, cls: string): Promise<void> {
+  const url = new URL(target.url)
+  const client = await weaviate.connectToCustom({
+    httpHost: url.hostname,
+    httpPort: Number(url.port || 80),
+    grpcHost: url.hostname,
+    grpcPort: target.grpcPort,
+  })
+  try {
+    await client.collections.delete(cls)
+  } finally {
+    await client.close()
+  }
+}
+
+export interface CompareOptions {
+  readonly rounds: number
+  readonly dims: number
+  readonly tmp: string
+  readonly say: (line: string) => void
+}
+
+/** Every run, alternating modes round by round; Python modes are skipped (saying why) if need be. */
+export async function compareWeaviate(
+  target: WeaviateTarget,
+  data: VectorRecord[],
+  { rounds, dims, tmp, say }: CompareOptions,
+): Promise<{ runs: WeaviateRun[]; pid: number | undefined; pythonSkipped?: string }> {
+  const port = Number(new URL(target.url).port || 80)
+  const pid = weaviatePid(port)
+  say(pid === undefined ? 'weaviate server pid: not found (CPU-s n/a)' : `weaviate pid ${pid}`)
+  const venv = await weaviatePython(say)
+  const pythonSkipped = 'skip' in venv ? venv.skip : undefined
+  if (pythonSkipped !== undefined) say(`python client: skipped (${pythonSkipped})`)
+  const spec = (name: string): CollectionSpec => ({
+    name,
+    dimensions: dims,
+    distance: 'cosine',
+    model: 'bench@fp32',
+  })
+  const pyClass = `BenchPy_${randomBytes(4).toString('hex')}`
+  const files = await writePythonInputs(tmp, pyClass, spec('bench_py'), data)
+  const common = [
+    ...['--schema', files.schema, '--objects', files.objects, '--vectors', files.vectors],
+    ...['--http-port', String(port), '--grpc-port', String(target.grpcPort)],
+    ...['--host', new URL(target.url).hostname, '--dims', String(dims)],
+    ...['--batch-size', String(BATCH), '--concurrency', String(CONCURRENCY)],
+    ...(pid === undefined ? [] : ['--server-pid', String(pid)]),
+  ]
+  const modes = [
+    ...['worker', 'sequential'].map((mode) => ({ client: 'vectorize' as const, mode })),
+    ...(pythonSkipped !== undefined ? [] : ['insert_many', 'fixed_size', 'dynamic']).map(
+      (mode) => ({ client: 'python' as const, mode }),
+    ),
+  ]
+  const runs: WeaviateRun[] = []
+  for (let round = 1; round <= rounds; round++) {
+    for (const { client, mode } of modes) {
+      let result
+      if (client === 'vectorize') {
+        const name = `bench_${randomBytes(4).toString('hex')}`
+        result = await vectorizeRun(target, mode, spec(name), data, pid).finally(() =>
+          dropClass(target, className(name)),
+        )
+      } else {
+        result = await pythonRun((venv as { python: string }).python, [...common, '--mode', mode])
+      }
+      const run = {
+        client,
+        mode,
+        round,
+        ...result,
+        vectorsPerSecond: data.length / result.seconds,
+        load1: load1(),
+      }
+      runs.push(run)
+      const cpu = run.serverCpuSeconds === undefined ? 'n/a' : run.serverCpuSeconds.toFixed(1)
+      say(
+        `  round ${round} ${`${client} ${mode}`.padEnd(22)} ${run.vectorsPerSecond.toFixed(0).padStart(6)} vectors/s  server ${cpu} CPU-s  load ${run.load1}`,
+      )
+    }
+  }
+  return { runs, pid, ...(pythonSkipped === undefined ? {} : { pythonSkipped }) }
+}
