@@ -85,7 +85,9 @@ async function weaviate(tmp: string) {
     )
   }
   const r = ratio(summary)
-  say(`  best vectorize / best Python: ${r === undefined ? 'n/a (no Python runs)' : `${r.toFixed(2)}×`}`)
+  say(
+    `  best vectorize / best Python: ${r === undefined ? 'n/a (no Python runs)' : `${r.toFixed(2)}×`}`,
+  )
   return {
     url,
     pid,
