@@ -75,13 +75,12 @@ async function weaviate(tmp: string) {
     say,
   })
   const summary = summarise(runs)
-  say('  mode                      median vectors/s (min–max)   server CPU-s (median)')
+  say('  mode                      median vectors/s (min–max)   median CPU-s: server, client')
   for (const s of summary) {
     const cpu = s.medianServerCpuSeconds === undefined ? 'n/a' : s.medianServerCpuSeconds.toFixed(1)
+    const rate = `${s.medianVectorsPerSecond} (${s.minVectorsPerSecond}–${s.maxVectorsPerSecond})`
     say(
-      `  ${`${s.client} ${s.mode}`.padEnd(24)}  ${String(s.medianVectorsPerSecond).padStart(6)} (${s.minVectorsPerSecond}–${s.maxVectorsPerSecond})`.padEnd(
-        58,
-      ) + cpu,
+      `  ${`${s.client} ${s.mode}`.padEnd(24)}  ${rate.padEnd(27)}  ${cpu}, ${s.medianClientCpuSeconds.toFixed(1)}`,
     )
   }
   const r = ratio(summary)

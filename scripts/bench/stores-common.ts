@@ -79,10 +79,11 @@ export interface ModeSummary {
   readonly minVectorsPerSecond: number
   readonly maxVectorsPerSecond: number
   readonly medianServerCpuSeconds: number | undefined
+  readonly medianClientCpuSeconds: number
   readonly load1: readonly number[]
 }
 
-/** Per mode: median and range of vectors/s, median server CPU-s, the loads seen. */
+/** Per mode: median and range of vectors/s, median server and client CPU-s, the loads seen. */
 export function summarise(runs: readonly WeaviateRun[]): ModeSummary[] {
   const keys = [...new Set(runs.map((r) => `${r.client} ${r.mode}`))]
   return keys.map((key) => {
@@ -97,6 +98,7 @@ export function summarise(runs: readonly WeaviateRun[]): ModeSummary[] {
       minVectorsPerSecond: Math.round(Math.min(...rates)),
       maxVectorsPerSecond: Math.round(Math.max(...rates)),
       medianServerCpuSeconds: cpu.length === 0 ? undefined : Math.round(median(cpu) * 10) / 10,
+      medianClientCpuSeconds: Math.round(median(mine.map((r) => r.clientCpuSeconds)) * 10) / 10,
       load1: mine.map((r) => r.load1),
     }
   })

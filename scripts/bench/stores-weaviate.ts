@@ -38,6 +38,8 @@ export interface WeaviateRun {
   readonly vectorsPerSecond: number
   readonly seconds: number
   readonly serverCpuSeconds: number | undefined
+  /** CPU-seconds of the client's own process during the write. */
+  readonly clientCpuSeconds: number
   readonly load1: number
 }
 
@@ -90,13 +92,19 @@ async function vectorizeRun(
   try {
     await store.ensureCollection(spec, opts)
     const cpu0 = cpuSeconds(pid)
+    const own0 = process.cpuUsage()
     const t0 = performance.now()
     await write(mode, store, spec.name, data)
     const seconds = (performance.now() - t0) / 1000
+    const own = process.cpuUsage(own0)
     const cpu1 = cpuSeconds(pid)
     const stored = await store.count(spec.name, opts)
     if (stored !== data.length) throw new Error(`vectorize ${mode}: ${stored} of ${data.length}`)
-    return { seconds, serverCpuSeconds: cpu1 === undefined ? undefined : cpu1 - cpu0! }
+    return {
+      seconds,
+      serverCpuSeconds: cpu1 === undefined ? undefined : cpu1 - cpu0!,
+      clientCpuSeconds: (own.user + own.system) / 1e6,
+    }
   } finally {
     await store.close()
   }
@@ -105,7 +113,7 @@ async function vectorizeRun(
 async function pythonRun(
   python: string,
   args: readonly string[],
-): Promise<{ seconds: number; serverCpuSeconds: number | undefined }> {
+): Promise<{ seconds: number; serverCpuSeconds: number | undefined; clientCpuSeconds: number }> {
   const script = join(packageRoot(), 'scripts', 'bench', 'weaviate_py_bench.py')
   const child = spawn(python, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
@@ -123,11 +131,16 @@ async function pythonRun(
     stored: number
     vectors: number
     server_cpu_s: number | null
+    client_cpu_s: number
   }
   if (r.failed > 0 || r.stored !== r.vectors) {
     throw new Error(`python ${args.join(' ')}: ${r.failed} failed, ${r.stored}/${r.vectors} stored`)
   }
-  return { seconds: r.seconds, serverCpuSeconds: r.server_cpu_s ?? undefined }
+  return {
+    seconds: r.seconds,
+    serverCpuSeconds: r.server_cpu_s ?? undefined,
+    clientCpuSeconds: r.client_cpu_s,
+  }
 }
 
 async function dropClass(target: WeaviateTarget, cls: string): Promise<void> {
@@ -207,8 +220,9 @@ export async function compareWeaviate(
       }
       runs.push(run)
       const cpu = run.serverCpuSeconds === undefined ? 'n/a' : run.serverCpuSeconds.toFixed(1)
+      const own = run.clientCpuSeconds.toFixed(1)
       say(
-        `  round ${round} ${`${client} ${mode}`.padEnd(22)} ${run.vectorsPerSecond.toFixed(0).padStart(6)} vectors/s  server ${cpu} CPU-s  load ${run.load1}`,
+        `  round ${round} ${`${client} ${mode}`.padEnd(22)} ${run.vectorsPerSecond.toFixed(0).padStart(6)} vectors/s  CPU-s server ${cpu}, client ${own}  load ${run.load1}`,
       )
     }
   }

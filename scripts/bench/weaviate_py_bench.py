@@ -4,7 +4,7 @@ Creates a fresh class from the schema file (the class vectorize creates, with it
 properties already in it), writes the objects (ids and properties from a JSON-lines file, vectors
 from a float32 file) in one of the client's modes, and prints one JSON line: mode, vectors, seconds
 of the write alone, failed objects, and the server's CPU-seconds during the write when its pid is
-given. The class is deleted afterwards. Run by scripts/bench-stores-weaviate.ts in the venv it
+given, and this process's own CPU-seconds. The class is deleted afterwards. Run by scripts/bench-stores-weaviate.ts in the venv it
 prepares.
 
 Modes: insert_many (collection.data.insert_many, unary gRPC, `batch_size` objects per call, one
@@ -91,9 +91,11 @@ def main():
         client.collections.delete(schema["class"])
         collection = client.collections.create_from_dict(schema)
         cpu0 = cpu_seconds(args.server_pid)
+        own0 = time.process_time()  # every thread of this process, gRPC's included
         t0 = time.perf_counter()
         failed = write(collection, objects, args)
         seconds = time.perf_counter() - t0
+        own = time.process_time() - own0
         cpu1 = cpu_seconds(args.server_pid)
         count = collection.aggregate.over_all(total_count=True).total_count
         client.collections.delete(schema["class"])
@@ -108,6 +110,7 @@ def main():
                 "seconds": seconds,
                 "failed": failed,
                 "server_cpu_s": None if cpu0 is None else cpu1 - cpu0,
+                "client_cpu_s": own,
                 "client": weaviate.__version__,
             }
         )

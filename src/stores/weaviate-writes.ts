@@ -1,7 +1,7 @@
 /** Records → Weaviate objects, and the metadata properties a batch needs. */
 import type { Collection, Properties } from 'weaviate-client'
 import type { CollectionSpec, VectorRecord } from './store.ts'
-import { splitRecords } from './records.ts'
+import { splitRecords, toNumbers } from './records.ts'
 import {
   fieldDefinition,
   indexedFields,
@@ -30,7 +30,7 @@ export function prepare(records: readonly VectorRecord[], spec: CollectionSpec) 
   const { writes: objects, failed } = splitRecords(records, spec, (record, index) => {
     const properties = toProperties(record)
     const fields = indexedFields(record.metadata ?? {}).map(([f, t]) => fieldDefinition(f, t))
-    const object = { id: objectId(record.id), properties, vectors: Array.from(record.vector) }
+    const object = { id: objectId(record.id), properties, vectors: toNumbers(record.vector) }
     return { key: object.id, value: { index, id: record.id, object, fields } satisfies Prepared }
   })
   return { objects, failed }

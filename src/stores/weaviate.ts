@@ -155,10 +155,19 @@ export class WeaviateStore implements VectorStore {
     for (let start = 0; start < objects.length; start += this.#batchSize) {
       batches.push(objects.slice(start, start + this.#batchSize))
     }
-    // Every batch settles before the upsert does: none is still writing when it has failed.
-    const settled = await Promise.allSettled(
-      batches.map((batch) => this.#writes.run(() => this.#insert(known, batch, signal))),
-    )
+    // After a failure the batches not yet sent are not sent (a server that is down would time
+    // out each of them), and every batch settles before the upsert does: none is still writing
+    // when it has failed.
+    let stop: Error | undefined
+    const send = (batch: Prepared[]) =>
+      this.#writes.run(async () => {
+        if (stop !== undefined) throw stop
+        return this.#insert(known, batch, signal).catch((err: unknown) => {
+          stop ??= err instanceof Error ? err : new Error(String(err))
+          throw stop
+        })
+      })
+    const settled = await Promise.allSettled(batches.map(send))
     for (const result of settled) {
       if (result.status === 'rejected') throw result.reason
       failed.push(...result.value)
