@@ -68,28 +68,35 @@ async function weaviate(tmp: string) {
   }
   const grpcPort = Number(process.env.VECTORIZE_TEST_WEAVIATE_GRPC_PORT ?? 50051)
   say(`\nweaviate ${url} (gRPC ${grpcPort}): ${rows} × ${dims}-d, ${rounds} rounds, alternating`)
-  const { runs, pid, pythonSkipped } = await compareWeaviate({ url, grpcPort }, data, {
+  const { runs, pid, search, pythonSkipped } = await compareWeaviate({ url, grpcPort }, data, {
+    probes,
     rounds,
     dims,
     tmp,
     say,
   })
   const summary = summarise(runs)
-  say('  mode                      median vectors/s (min–max)   median CPU-s: server, client')
+  say(
+    '  mode                      median vectors/s (min–max)   median CPU-s: server, client; server cores busy',
+  )
   for (const s of summary) {
     const cpu = s.medianServerCpuSeconds === undefined ? 'n/a' : s.medianServerCpuSeconds.toFixed(1)
+    const cores = s.medianServerCores === undefined ? 'n/a' : s.medianServerCores.toFixed(2)
     const rate = `${s.medianVectorsPerSecond} (${s.minVectorsPerSecond}–${s.maxVectorsPerSecond})`
     say(
-      `  ${`${s.client} ${s.mode}`.padEnd(24)}  ${rate.padEnd(27)}  ${cpu}, ${s.medianClientCpuSeconds.toFixed(1)}`,
+      `  ${`${s.client} ${s.mode}`.padEnd(24)}  ${rate.padEnd(27)}  ${cpu}, ${s.medianClientCpuSeconds.toFixed(1)}; ${cores}`,
     )
   }
   const r = ratio(summary)
   say(
     `  best vectorize / best Python: ${r === undefined ? 'n/a (no Python runs)' : `${r.toFixed(2)}×`}`,
   )
+  for (const [what, l] of Object.entries(search ?? {}))
+    say(`  ${what.padEnd(12)} ${formatLatency(l)}`)
   return {
     url,
     pid,
+    search,
     runs,
     summary,
     ratio: r,

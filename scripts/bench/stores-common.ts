@@ -80,6 +80,8 @@ export interface ModeSummary {
   readonly maxVectorsPerSecond: number
   readonly medianServerCpuSeconds: number | undefined
   readonly medianClientCpuSeconds: number
+  /** The server's CPU-seconds per second of the write: cores it kept busy (median). */
+  readonly medianServerCores: number | undefined
   readonly load1: readonly number[]
 }
 
@@ -99,6 +101,10 @@ export function summarise(runs: readonly WeaviateRun[]): ModeSummary[] {
       maxVectorsPerSecond: Math.round(Math.max(...rates)),
       medianServerCpuSeconds: cpu.length === 0 ? undefined : Math.round(median(cpu) * 10) / 10,
       medianClientCpuSeconds: Math.round(median(mine.map((r) => r.clientCpuSeconds)) * 10) / 10,
+      medianServerCores:
+        cpu.length === 0
+          ? undefined
+          : Math.round(median(mine.map((r) => (r.serverCpuSeconds ?? 0) / r.seconds)) * 100) / 100,
       load1: mine.map((r) => r.load1),
     }
   })

@@ -24,6 +24,7 @@ import { WeaviateStore, type WeaviateConfig } from '../../src/stores/weaviate.ts
 import { className } from '../../src/stores/weaviate-names.ts'
 import { load1 } from './machine.ts'
 import { weaviatePython } from './python-venv.ts'
+import { searches, type Latency } from './stores-common.ts'
 import { cpuSeconds, weaviatePid, writePythonInputs } from './weaviate-server.ts'
 
 export interface WeaviateTarget {
@@ -85,6 +86,7 @@ async function vectorizeRun(
   spec: CollectionSpec,
   data: VectorRecord[],
   pid: number | undefined,
+  probes?: readonly Float32Array[],
 ) {
   const inner = await WeaviateStore.create(storeConfig(target), { logger: silentLogger })
   const store =
@@ -100,7 +102,9 @@ async function vectorizeRun(
     const cpu1 = cpuSeconds(pid)
     const stored = await store.count(spec.name, opts)
     if (stored !== data.length) throw new Error(`vectorize ${mode}: ${stored} of ${data.length}`)
+    const search = probes && (await searches(store, spec.name, probes, data.length))
     return {
+      ...(search && { search }),
       seconds,
       serverCpuSeconds: cpu1 === undefined ? undefined : cpu1 - cpu0!,
       clientCpuSeconds: (own.user + own.system) / 1e6,
@@ -159,6 +163,8 @@ async function dropClass(target: WeaviateTarget, cls: string): Promise<void> {
 }
 
 export interface CompareOptions {
+  /** Search latency is timed on the first run's collection with these query vectors. */
+  readonly probes: readonly Float32Array[]
   readonly rounds: number
   readonly dims: number
   readonly tmp: string
@@ -169,8 +175,13 @@ export interface CompareOptions {
 export async function compareWeaviate(
   target: WeaviateTarget,
   data: VectorRecord[],
-  { rounds, dims, tmp, say }: CompareOptions,
-): Promise<{ runs: WeaviateRun[]; pid: number | undefined; pythonSkipped?: string }> {
+  { probes, rounds, dims, tmp, say }: CompareOptions,
+): Promise<{
+  runs: WeaviateRun[]
+  pid: number | undefined
+  search?: Record<string, Latency>
+  pythonSkipped?: string
+}> {
   const port = Number(new URL(target.url).port || 80)
   const pid = weaviatePid(port)
   say(pid === undefined ? 'weaviate server pid: not found (CPU-s n/a)' : `weaviate pid ${pid}`)
@@ -199,14 +210,23 @@ export async function compareWeaviate(
     ),
   ]
   const runs: WeaviateRun[] = []
+  let search: Record<string, Latency> | undefined
   for (let round = 1; round <= rounds; round++) {
     for (const { client, mode } of modes) {
       let result
       if (client === 'vectorize') {
         const name = `bench_${randomBytes(4).toString('hex')}`
-        result = await vectorizeRun(target, mode, spec(name), data, pid).finally(() =>
-          dropClass(target, className(name)),
-        )
+        const timeSearch = search === undefined ? probes : undefined
+        const { search: found, ...measured } = await vectorizeRun(
+          target,
+          mode,
+          spec(name),
+          data,
+          pid,
+          timeSearch,
+        ).finally(() => dropClass(target, className(name)))
+        search ??= found
+        result = measured
       } else {
         result = await pythonRun((venv as { python: string }).python, [...common, '--mode', mode])
       }
@@ -221,10 +241,19 @@ export async function compareWeaviate(
       runs.push(run)
       const cpu = run.serverCpuSeconds === undefined ? 'n/a' : run.serverCpuSeconds.toFixed(1)
       const own = run.clientCpuSeconds.toFixed(1)
+      const busy =
+        run.serverCpuSeconds === undefined
+          ? ''
+          : ` (server ${(run.serverCpuSeconds / run.seconds).toFixed(2)} cores busy)`
       say(
-        `  round ${round} ${`${client} ${mode}`.padEnd(22)} ${run.vectorsPerSecond.toFixed(0).padStart(6)} vectors/s  CPU-s server ${cpu}, client ${own}  load ${run.load1}`,
+        `  round ${round} ${`${client} ${mode}`.padEnd(22)} ${run.vectorsPerSecond.toFixed(0).padStart(6)} vectors/s  CPU-s server ${cpu}, client ${own}${busy}  load ${run.load1}`,
       )
     }
   }
-  return { runs, pid, ...(pythonSkipped === undefined ? {} : { pythonSkipped }) }
+  return {
+    runs,
+    pid,
+    ...(search && { search }),
+    ...(pythonSkipped === undefined ? {} : { pythonSkipped }),
+  }
 }
