@@ -4,12 +4,13 @@
  * that is deleted afterwards, and each reports vectors/s of the write alone, the server's
  * CPU-seconds during it, and the 1-minute load average when it ended.
  *
- * vectorize modes: `worker` is the path a worker takes under a backlog (GroupCommitStore over
- * WeaviateStore as main.ts wires them, every 200-record upsert submitted at once: they go out in
- * groups of up to 2,048 records, cut into `batch_size` batches with `concurrency` in flight);
+ * vectorize modes, with the worker's default settings: `worker` is the path a worker takes under a
+ * backlog (GroupCommitStore over WeaviateStore as main.ts wires them, every 200-record upsert
+ * submitted at once: they go out in groups of up to 2,048 records, cut into `batch_size` batches
+ * with `concurrency` in flight);
  * `sequential` awaits each 200-record upsert before the next (the call shape of insert_many).
  * Python modes (scripts/bench/weaviate_py_bench.py): insert_many (200 per call, one after the
- * other), fixed_size (200 per batch, `concurrency` requests in flight), dynamic.
+ * other), fixed_size (200 per batch, 4 requests in flight), dynamic.
  * Set-up is outside the timed window on both sides: the Python run connects and creates its class
  * (with the metadata properties) first; the vectorize run creates its collection and writes one
  * record first, which connects and adds the metadata properties (once per collection in a
@@ -17,10 +18,12 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import weaviate from 'weaviate-client'
 import { packageRoot } from '../../src/cli/package-root.ts'
+import { loadConfig } from '../../src/config/load.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { GroupCommitStore } from '../../src/stores/group-commit.ts'
 import type { CollectionSpec, VectorRecord, VectorStore } from '../../src/stores/store.ts'
@@ -48,21 +51,18 @@ export interface WeaviateRun {
   readonly load1: number
 }
 
+/** Records per upsert (a task's worth) and per Python batch. */
 const BATCH = 200
-const CONCURRENCY = 4
+/** Python's fixed_size requests in flight, as issue 12 measured it. */
+const PY_CONCURRENCY = 4
 const GROUP_RECORDS = 2048 // main.ts openStore
 const opts = { signal: new AbortController().signal }
 
-function storeConfig(target: WeaviateTarget): WeaviateConfig {
-  return {
-    url: target.url,
-    grpc_port: target.grpcPort,
-    api_key: '',
-    tls: false,
-    timeout_ms: 120_000,
-    batch_size: BATCH,
-    concurrency: CONCURRENCY,
-  }
+/** The worker's default settings (batch_size, concurrency) for this server. */
+async function storeConfig(target: WeaviateTarget): Promise<WeaviateConfig> {
+  const { config } = await loadConfig({ env: {}, flags: [], cwd: tmpdir() })
+  const defaults = config.vector_databases.weaviate
+  return { ...defaults, url: target.url, grpc_port: target.grpcPort, timeout_ms: 120_000 }
 }
 
 function batches(records: readonly VectorRecord[]): VectorRecord[][] {
@@ -92,7 +92,7 @@ async function vectorizeRun(
   pid: number | undefined,
   probes?: readonly Float32Array[],
 ) {
-  const inner = await WeaviateStore.create(storeConfig(target), { logger: silentLogger })
+  const inner = await WeaviateStore.create(await storeConfig(target), { logger: silentLogger })
   const store =
     mode === 'worker' ? new GroupCommitStore(inner, { maxRecords: GROUP_RECORDS }) : inner
   try {
@@ -207,7 +207,7 @@ export async function compareWeaviate(
     ...['--schema', files.schema, '--objects', files.objects, '--vectors', files.vectors],
     ...['--http-port', String(port), '--grpc-port', String(target.grpcPort)],
     ...['--host', new URL(target.url).hostname, '--dims', String(dims)],
-    ...['--batch-size', String(BATCH), '--concurrency', String(CONCURRENCY)],
+    ...['--batch-size', String(BATCH), '--concurrency', String(PY_CONCURRENCY)],
     ...(pid === undefined ? [] : ['--server-pid', String(pid)]),
   ]
   const modes = [

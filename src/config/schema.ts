@@ -163,7 +163,7 @@ const weaviate = z.strictObject({
   timeout_ms: positive.default(30_000).describe('Request timeout'),
   batch_size: positive.default(200).describe('Objects per batch request'),
   concurrency: positive
-    .default(4)
+    .default(2)
     .describe('Batch requests in flight at once per worker (a large upsert is cut into batches)'),
 })
 
