@@ -121,7 +121,48 @@ export function feedForward(
   return linear(w, names.down, activation(w, up), down)
 }
 
-/** One BERT layer (post-LayerNorm): attention + residual + LN, FFN + residual + LN. */
+/** The checkpoint names of one post-LayerNorm encoder layer's parts. */
+export interface PostNormLayerNames {
+  readonly attention: AttentionNames
+  readonly attentionNorm: string
+  readonly up: string
+  readonly down: string
+  readonly outputNorm: string
+}
+
+export function bertLayerNames(index: number): PostNormLayerNames {
+  const p = `encoder.layer.${index}`
+  return {
+    attention: {
+      q: `${p}.attention.self.query`,
+      k: `${p}.attention.self.key`,
+      v: `${p}.attention.self.value`,
+      out: `${p}.attention.output.dense`,
+    },
+    attentionNorm: `${p}.attention.output.LayerNorm`,
+    up: `${p}.intermediate.dense`,
+    down: `${p}.output.dense`,
+    outputNorm: `${p}.output.LayerNorm`,
+  }
+}
+
+/** One post-LayerNorm layer (BERT, MPNet): attention + residual + LN, FFN + residual + LN. */
+export function postNormLayer(
+  w: Params,
+  names: PostNormLayerNames,
+  x: string,
+  shape: EncoderShape,
+  mask: string,
+): string {
+  const g = w.graph
+  const attention = selfAttention(w, names.attention, x, shape, mask)
+  const eps = shape.layerNormEps
+  const h = layerNorm(w, names.attentionNorm, g.node('Add', [attention, x]), shape.hidden, eps)
+  const ffn = feedForward(w, names, h, shape, gelu)
+  return layerNorm(w, names.outputNorm, g.node('Add', [ffn, h]), shape.hidden, eps)
+}
+
+/** One BERT layer. */
 export function bertLayer(
   w: Params,
   index: number,
@@ -129,31 +170,7 @@ export function bertLayer(
   shape: EncoderShape,
   mask: string,
 ): string {
-  const g = w.graph
-  const p = `encoder.layer.${index}`
-  const attention = selfAttention(
-    w,
-    {
-      q: `${p}.attention.self.query`,
-      k: `${p}.attention.self.key`,
-      v: `${p}.attention.self.value`,
-      out: `${p}.attention.output.dense`,
-    },
-    x,
-    shape,
-    mask,
-  )
-  const eps = shape.layerNormEps
-  const h = layerNorm(
-    w,
-    `${p}.attention.output.LayerNorm`,
-    g.node('Add', [attention, x]),
-    shape.hidden,
-    eps,
-  )
-  const names = { up: `${p}.intermediate.dense`, down: `${p}.output.dense` }
-  const ffn = feedForward(w, names, h, shape, gelu)
-  return layerNorm(w, `${p}.output.LayerNorm`, g.node('Add', [ffn, h]), shape.hidden, eps)
+  return postNormLayer(w, bertLayerNames(index), x, shape, mask)
 }
 
 /** One CLIP encoder layer (pre-LayerNorm): x + attn(LN(x)), then x + mlp(LN(x)). */
