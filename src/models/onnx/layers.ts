@@ -50,10 +50,14 @@ export function layerNorm(w: Params, name: string, x: string, dim: number, eps: 
   })
 }
 
-/** Exact GELU, `0.5·x·(1 + erf(x/√2))`: the standard Gelu op only arrives in opset 20. */
+/**
+ * Exact GELU, `x·0.5·(1 + erf(x/√2))`, in the node order PyTorch exports it (Div, Erf, Add, Mul,
+ * Mul): ONNX Runtime's GeluFusion matches only that form and turns it (with the bias Add before
+ * it) into one BiasGelu kernel. The standard Gelu op only arrives in opset 20.
+ */
 export function gelu(w: Params, x: string): string {
   const g = w.graph
-  const erf = g.node('Erf', [g.node('Mul', [x, g.scalar(Math.SQRT1_2)])])
+  const erf = g.node('Erf', [g.node('Div', [x, g.scalar(Math.SQRT2)])])
   const y = g.node('Mul', [x, g.node('Add', [erf, g.scalar(1)])])
   return g.node('Mul', [y, g.scalar(0.5)])
 }
