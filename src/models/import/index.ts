@@ -97,7 +97,7 @@ function graphBytes(
   return g.toBytes({
     producerName: 'vectorize-import',
     producerVersion: IMPORTER_VERSION,
-    docString: `${folder.config.modelType} encoder imported from ${folder.dir} (${dtype})`,
+    docString: `${folder.config.modelType} encoder imported by vectorize models import (${dtype})`,
   })
 }
 
