@@ -5,7 +5,7 @@
  * (footprint.ts), after their in-flight requests finish.
  */
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError } from '../worker/errors.ts'
+import type { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import { lookupModel } from './catalog.ts'
 import { chooseDevice, currentPlatform, type DeviceChoice } from './device.ts'

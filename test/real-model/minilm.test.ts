@@ -15,10 +15,10 @@ import {
   MINILM,
   cosine,
   missingModel,
-  realModelsDir,
   sharedReference,
   skipUnless,
   summary,
+  workerEnv,
   type Reference,
 } from './real-models.ts'
 import { BATCH_SIZE, corpusTasks, referenceTasks, resultsOf, storedVectors } from './tasks.ts'
@@ -39,12 +39,7 @@ describe('all-MiniLM-L6-v2 through the CLI and worker', { skip }, () => {
 
   before(async () => {
     ws = await createWorkspace(cleanup)
-    env = {
-      VECTORIZE_WORKER_MODELS_DIR: realModelsDir(),
-      VECTORIZE_WORKER_MODELS_CACHE_DIR: realModelsDir(),
-      VECTORIZE_WORKER_MODELS_DEFAULT: MINILM,
-      VECTORIZE_WORKER_MODELS_THREADS: '0',
-    }
+    env = workerEnv(MINILM)
     const corpus = await corpusTasks(join(repoRoot(), 'samples', 'corpus.jsonl'))
     const file = join(ws.dir, 'tasks.jsonl')
     const tasks = [...referenceTasks(ref.texts.map((t) => t.text)), ...corpus]

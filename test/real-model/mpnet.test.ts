@@ -16,9 +16,9 @@ import {
   cosine,
   missingModel,
   readReference,
-  realModelsDir,
   skipUnless,
   summary,
+  workerEnv,
 } from './real-models.ts'
 import { referenceTasks, resultsOf, storedVectors } from './tasks.ts'
 
@@ -38,12 +38,7 @@ describe('all-mpnet-base-v2 through the CLI and worker', { skip }, () => {
 
   before(async () => {
     ws = await createWorkspace(cleanup)
-    const env = {
-      VECTORIZE_WORKER_MODELS_DIR: realModelsDir(),
-      VECTORIZE_WORKER_MODELS_CACHE_DIR: realModelsDir(),
-      VECTORIZE_WORKER_MODELS_DEFAULT: MPNET,
-      VECTORIZE_WORKER_MODELS_THREADS: '0',
-    }
+    const env = workerEnv(MPNET)
     const file = join(ws.dir, 'tasks.jsonl')
     // text and batch tasks (the document path is the MiniLM suite's)
     const tasks = referenceTasks(ref.texts.map((t) => t.text)).filter(

@@ -13,6 +13,19 @@ import { repoRoot } from '../helpers/models.ts'
 export const MINILM = 'sentence-transformers/all-MiniLM-L6-v2'
 export const MPNET = 'sentence-transformers/all-mpnet-base-v2'
 
+/** The CLI's environment for `model`: the real models, all cores, and no task timeout in practice. */
+export function workerEnv(model: string): Record<string, string> {
+  return {
+    VECTORIZE_WORKER_MODELS_DIR: realModelsDir(),
+    VECTORIZE_WORKER_MODELS_CACHE_DIR: realModelsDir(),
+    VECTORIZE_WORKER_MODELS_DEFAULT: model,
+    VECTORIZE_WORKER_MODELS_THREADS: '0',
+    // Hundreds of tasks are queued at once and wait for inference: on a loaded 2-core machine
+    // (CI) the default 5-minute task timeout dead-letters the last ones.
+    VECTORIZE_WORKER_PROCESSING_TASK_TIMEOUT_MS: '3600000',
+  }
+}
+
 export function realModelsDir(): string {
   return resolve(process.env.VECTORIZE_REAL_MODELS_DIR || join(repoRoot(), 'models'))
 }

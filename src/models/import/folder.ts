@@ -15,6 +15,8 @@ export interface SourceFolder {
   readonly weights: string
   readonly pooling: Record<string, unknown>
   readonly maxSeqLength: number | undefined
+  /** Whether its modules end with Normalize (a folder without modules.json: assumed). */
+  readonly normalize: boolean
   /** Files copied as they are: path in the output → path in the source. */
   readonly copies: ReadonlyMap<string, string>
 }
@@ -48,7 +50,7 @@ export function readSourceFolder(source: string): SourceFolder {
   const tokenizer = need('tokenizer.json', 'the fast tokenizer that vectorize runs')
   const tokenizerConfig = need('tokenizer_config.json', 'the tokenizer settings')
   const rawConfig = readJson(configFile)
-  const poolingDir = checkModules(dir)
+  const { pooling: poolingDir, normalize } = checkModules(dir)
   const pooling = poolingConfig(dir, poolingDir)
   const stConfig = existsSync(join(dir, 'sentence_bert_config.json'))
     ? readJson(join(dir, 'sentence_bert_config.json'))
@@ -72,17 +74,19 @@ export function readSourceFolder(source: string): SourceFolder {
     weights,
     pooling,
     maxSeqLength: typeof max === 'number' && max > 0 ? max : undefined,
+    normalize,
     copies,
   }
 }
 
-/** modules.json, when present, may only hold the modules vectorize reproduces; returns the pooling folder. */
-function checkModules(dir: string): string {
+/** modules.json, when present, may only hold the modules vectorize reproduces. */
+function checkModules(dir: string): { pooling: string; normalize: boolean } {
   const file = join(dir, 'modules.json')
-  if (!existsSync(file)) return '1_Pooling'
+  if (!existsSync(file)) return { pooling: '1_Pooling', normalize: true }
   const modules = readJson(file) as unknown as { type?: string; path?: string }[]
   if (!Array.isArray(modules)) throw new VectorizeError('invalid_argument', `${file} is not a list`)
   let pooling = '1_Pooling'
+  let normalize = false
   for (const m of modules) {
     const type =
       String(m.type ?? '')
@@ -94,8 +98,9 @@ function checkModules(dir: string): string {
         `${file} lists a ${m.type} module; vectorize reproduces only Transformer, Pooling and Normalize`,
       )
     if (type === 'Pooling' && m.path) pooling = m.path
+    if (type === 'Normalize') normalize = true
   }
-  return pooling
+  return { pooling, normalize }
 }
 
 function poolingConfig(dir: string, poolingDir: string): Record<string, unknown> {

@@ -106,14 +106,18 @@ function filesOf(folder: SourceFolder): Map<string, string | Uint8Array> {
   const files = new Map<string, string | Uint8Array>()
   for (const [rel, abs] of folder.copies) files.set(rel, readFileSync(abs))
   files.set('1_Pooling/config.json', json(folder.pooling))
-  files.set(
-    'modules.json',
-    json([
-      { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
-      { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-      { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
-    ]),
-  )
+  const modules = [
+    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+  ]
+  if (folder.normalize)
+    modules.push({
+      idx: 2,
+      name: '2',
+      path: '2_Normalize',
+      type: 'sentence_transformers.models.Normalize',
+    })
+  files.set('modules.json', json(modules))
   return files
 }
 
