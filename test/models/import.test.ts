@@ -5,6 +5,7 @@
  * fail naming what is wrong. The real models' parity is test/real-model's job.
  */
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -172,6 +173,25 @@ describe('models import', () => {
       assert.ok(cosine(original[i]!, imported[i]!) > 0.999999, `fp32 "${text}"`)
       assert.ok(cosine(original[i]!, quantized[i]!) > 0.9, `q8 "${text}"`)
     })
+  })
+
+  it('should drop the files of an earlier import from other weights', async () => {
+    const modelsDir = join(work, 'models-stale')
+    const first = await sourceFolder(join(work, 'src-v1'), tensors)
+    await importModel(first, { modelsDir, name: 'stale', dtypes: ['fp32', 'q8'] })
+    const bias = tensors['embeddings.LayerNorm.bias']!
+    const changed = {
+      ...tensors,
+      'embeddings.LayerNorm.bias': {
+        ...bias,
+        data: new Uint8Array(new Float32Array(bias.data.length / 4).fill(0.5).buffer),
+      },
+    }
+    const second = await sourceFolder(join(work, 'src-v2'), changed)
+    const result = await importModel(second, { modelsDir, name: 'stale', dtypes: ['fp32'] })
+    assert.equal(result.status, 'written')
+    assert.ok(!result.files.some((f) => f.path === 'onnx/model_quantized.onnx'))
+    assert.equal(existsSync(join(modelsDir, 'stale', 'onnx', 'model_quantized.onnx')), false)
   })
 
   it('should name the missing file, the unsupported model type and an extra module', async () => {

@@ -74,7 +74,9 @@ describe('all-MiniLM-L6-v2 through the CLI and worker', { skip }, () => {
   ] as const) {
     it(`${path} tasks should give sentence-transformers' vectors (min cosine ≥ ${MIN_COSINE})`, async (t) => {
       const { min, median, worst } = await parity(collection, prefix)
-      t.diagnostic(`${path}: min cosine ${min.toFixed(9)}, median ${median.toFixed(9)} (497 texts)`)
+      t.diagnostic(
+        `${path}: min cosine ${min.toFixed(9)} (1 − min = ${(1 - min).toExponential(1)}), median ${median.toFixed(9)} (497 texts)`,
+      )
       assert.ok(
         min >= MIN_COSINE,
         `min cosine ${min} at text ${worst}: ${ref.texts[worst]!.text.slice(0, 80)}`,

@@ -69,7 +69,7 @@ describe('all-mpnet-base-v2 through the CLI and worker', { skip }, () => {
       })
       const { min, median } = summary(cosines)
       t.diagnostic(
-        `${path}: min cosine ${min.toFixed(9)}, median ${median.toFixed(9)} (${cosines.length} texts)`,
+        `${path}: min cosine ${min.toFixed(9)} (1 − min = ${(1 - min).toExponential(1)}), median ${median.toFixed(9)} (${cosines.length} texts)`,
       )
       assert.ok(min >= MIN_COSINE, `min cosine ${min} at text ${cosines.indexOf(min)}`)
     })

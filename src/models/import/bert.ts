@@ -50,6 +50,6 @@ export function buildBert(w: CheckpointParams, c: EncoderConfig): void {
 }
 
 /** Checkpoint tensors an encoder graph never reads: the pooler, MLM heads, cached position ids. */
-export function bertIgnorable(name: string): boolean {
+export function encoderIgnorable(name: string): boolean {
   return /(^|\.)(pooler|cls|lm_head)\./.test(name) || name.endsWith('position_ids')
 }

@@ -5,13 +5,13 @@
  * The graphs are built by our own ONNX builder from the checkpoint's tensors (bert.ts, mpnet.ts).
  */
 import { readFileSync, statSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { VectorizeError } from '../../worker/errors.ts'
 import { onnxFile } from '../locate.ts'
 import { GraphBuilder } from '../onnx/builder.ts'
 import { quantizeMatMuls } from '../onnx/quantize.ts'
-import { bertIgnorable, buildBert } from './bert.ts'
+import { encoderIgnorable, buildBert } from './bert.ts'
 import { CheckpointParams } from './checkpoint.ts'
 import type { EncoderConfig } from './config.ts'
 import { readSourceFolder, type SourceFolder } from './folder.ts'
@@ -70,6 +70,10 @@ export async function importModel(source: string, options: ImportOptions): Promi
   for (const dtype of options.dtypes)
     files.set(onnxFile('sentence-transformers', dtype), graphBytes(tensors, folder, arch, dtype))
   const hashes: Record<string, string> = sameSource ? { ...previous.files } : {}
+  // Files of an import from other weights (an ONNX file of another dtype) would serve stale vectors.
+  const stale = sameSource ? [] : Object.keys(previous?.files ?? {}).filter((p) => !files.has(p))
+  for (const path of stale)
+    await rm(join(dir, ...path.split('/').filter((part) => part !== '..')), { force: true })
   for (const [path, content] of files) {
     await writeAtomic(join(dir, path), content)
     hashes[path] = sha256(content)
@@ -87,7 +91,7 @@ function graphBytes(
   const g = new GraphBuilder(folder.config.modelType)
   const params = new CheckpointParams(g, tensors, arch.prefixes)
   arch.build(params, folder.config)
-  const unused = params.unused(bertIgnorable)
+  const unused = params.unused(encoderIgnorable)
   if (unused.length > 0)
     throw new VectorizeError(
       'invalid_argument',
