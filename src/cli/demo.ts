@@ -40,7 +40,7 @@ export function registerDemo(program: Command): void {
 async function chooseModel(config: Config): Promise<FlagSetting[]> {
   const { models } = config
   const located = locateModel(models.default, {
-    dirs: [models.dir, models.cache_dir],
+    dirs: [...new Set([models.dir, models.cache_dir])],
     dtype: models.dtype,
     pooling: models.pooling,
   })
