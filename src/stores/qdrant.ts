@@ -285,9 +285,7 @@ export class QdrantStore implements VectorStore {
     this.#guard(signal)
     const info = await this.#http.request('health', signal, (init) => this.#api.root({}, init))
     if (typeof info.version !== 'string') {
-      throw new VectorizeError('store_unavailable', `${this.#config.url} is not a Qdrant server`, {
-        retriable: true,
-      })
+      throw new VectorizeError('store_unavailable', `${this.#config.url} is not a Qdrant server`)
     }
   }
 
@@ -299,9 +297,7 @@ export class QdrantStore implements VectorStore {
 
   #guard(signal: AbortSignal): void {
     if (this.#closed) {
-      throw new VectorizeError('store_unavailable', 'the Qdrant store is closed', {
-        retriable: true,
-      })
+      throw new VectorizeError('store_unavailable', 'the Qdrant store is closed')
     }
     if (signal.aborted) {
       throw new VectorizeError('cancelled', 'operation was cancelled', { cause: signal.reason })

@@ -109,13 +109,7 @@ export class WeaviateStore implements VectorStore {
       }
       const created = await this.#load(spec.name, 'ensureCollection', true)
       if (created === undefined) {
-        throw new VectorizeError(
-          'store_unavailable',
-          `class of ${spec.name} vanished after create`,
-          {
-            retriable: true,
-          },
-        )
+        throw new VectorizeError('store_unavailable', `class of ${spec.name} vanished after create`)
       }
       compareSpecs(created.spec, spec)
     })
@@ -143,9 +137,7 @@ export class WeaviateStore implements VectorStore {
         )
       for (const [i, error] of Object.entries(reply.errors)) {
         if (isTransientObjectError(error.message)) {
-          throw new VectorizeError('store_unavailable', `upsert ${collection}: ${error.message}`, {
-            retriable: true,
-          })
+          throw new VectorizeError('store_unavailable', `upsert ${collection}: ${error.message}`)
         }
         const o = chunk[Number(i)]
         if (o !== undefined) failed.push({ index: o.index, id: o.id, reason: error.message })
@@ -208,7 +200,6 @@ export class WeaviateStore implements VectorStore {
         throw new VectorizeError(
           'store_unavailable',
           `deleteDocument ${collection}: ${res.failed} of ${res.matches} objects could not be deleted`,
-          { retriable: true },
         )
       }
       deleted += res.successful
@@ -337,9 +328,7 @@ export class WeaviateStore implements VectorStore {
 
   #guard(signal: AbortSignal): void {
     if (this.#closed) {
-      throw new VectorizeError('store_unavailable', 'the Weaviate store is closed', {
-        retriable: true,
-      })
+      throw new VectorizeError('store_unavailable', 'the Weaviate store is closed')
     }
     if (signal.aborted) {
       throw new VectorizeError('cancelled', 'operation was cancelled', { cause: signal.reason })
