@@ -36,6 +36,14 @@ const models = z.strictObject({
   max_loaded: positive
     .default(3)
     .describe('Models kept loaded at once; least recently used is evicted'),
+  max_memory_bytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'Budget for loaded models, counted as their ONNX + tokenizer file sizes (0 = none); least recently used are evicted to fit',
+    ),
   device: z
     .enum(devices)
     .default('auto')
@@ -51,7 +59,12 @@ const models = z.strictObject({
     .string()
     .default('./models')
     .describe('Where hub downloads go (same layout as `dir`, so pulled models load offline)'),
-  allow_remote: z.boolean().default(true).describe('Allow downloads from the Hugging Face hub'),
+  allow_remote: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Download a model missing from dir/cache_dir from the Hugging Face hub; off: get models with `models pull` or `models import`',
+    ),
   threads: z
     .number()
     .int()
