@@ -55,7 +55,6 @@ export function translateQdrantError(
   }
   const unavailable = (why: string, details: Record<string, unknown> = {}) =>
     new VectorizeError('store_unavailable', `${action}: ${why}`, {
-      retriable: true,
       cause: err,
       details,
     })

@@ -311,9 +311,7 @@ export class QdrantStore implements VectorStore {
       this.#api.getCollections({}, init),
     )
     if (!Array.isArray(listed.collections)) {
-      throw new VectorizeError('store_unavailable', `${this.#config.url} is not a Qdrant server`, {
-        retriable: true,
-      })
+      throw new VectorizeError('store_unavailable', `${this.#config.url} is not a Qdrant server`)
     }
   }
 
@@ -325,9 +323,7 @@ export class QdrantStore implements VectorStore {
 
   #guard(signal: AbortSignal): void {
     if (this.#closed) {
-      throw new VectorizeError('store_unavailable', 'the Qdrant store is closed', {
-        retriable: true,
-      })
+      throw new VectorizeError('store_unavailable', 'the Qdrant store is closed')
     }
     if (signal.aborted) {
       throw new VectorizeError('cancelled', 'operation was cancelled', { cause: signal.reason })

@@ -60,7 +60,7 @@ export function translateWeaviateError(err: unknown, action: string): VectorizeE
   const text = describe(err)
   const message = `${action}: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`
   if (isTransient(err, text)) {
-    return new VectorizeError('store_unavailable', message, { retriable: true, cause: err })
+    return new VectorizeError('store_unavailable', message, { cause: err })
   }
   if (err instanceof Error && err.constructor.name.startsWith('Weaviate')) {
     return new VectorizeError('store_rejected', message, { cause: err })

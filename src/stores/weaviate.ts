@@ -127,13 +127,7 @@ export class WeaviateStore implements VectorStore {
       }
       const created = await this.#load(spec.name, 'ensureCollection', true)
       if (created === undefined) {
-        throw new VectorizeError(
-          'store_unavailable',
-          `class of ${spec.name} vanished after create`,
-          {
-            retriable: true,
-          },
-        )
+        throw new VectorizeError('store_unavailable', `class of ${spec.name} vanished after create`)
       }
       compareSpecs(created.spec, spec)
     })
@@ -249,7 +243,6 @@ export class WeaviateStore implements VectorStore {
         throw new VectorizeError(
           'store_unavailable',
           `deleteDocument ${collection}: ${res.failed} of ${res.matches} objects could not be deleted`,
-          { retriable: true },
         )
       }
       deleted += res.successful
@@ -378,9 +371,7 @@ export class WeaviateStore implements VectorStore {
 
   #guard(signal: AbortSignal): void {
     if (this.#closed) {
-      throw new VectorizeError('store_unavailable', 'the Weaviate store is closed', {
-        retriable: true,
-      })
+      throw new VectorizeError('store_unavailable', 'the Weaviate store is closed')
     }
     if (signal.aborted) {
       throw new VectorizeError('cancelled', 'operation was cancelled', { cause: signal.reason })
