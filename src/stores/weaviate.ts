@@ -185,9 +185,7 @@ export class WeaviateStore implements VectorStore {
     const failed: UpsertFailure[] = []
     for (const [i, error] of Object.entries(reply.errors)) {
       if (isTransientObjectError(error.message)) {
-        throw new VectorizeError('store_unavailable', `upsert ${collection}: ${error.message}`, {
-          retriable: true,
-        })
+        throw new VectorizeError('store_unavailable', `upsert ${collection}: ${error.message}`)
       }
       const o = batch[Number(i)]
       if (o !== undefined) failed.push({ index: o.index, id: o.id, reason: error.message })
