@@ -8,6 +8,8 @@ import { z } from 'zod'
 import { devices, dtypes, poolings } from '../models/embedder.ts'
 import { collectionName } from '../protocol/task.ts'
 import { distances } from '../stores/store.ts'
+import { payloadIndexTypes } from '../stores/qdrant-collections.ts'
+import { FIELD_PATTERN } from '../stores/qdrant-filter.ts'
 
 const port = z.number().int().min(0).max(65535)
 const ms = z.number().int().min(0)
@@ -229,7 +231,25 @@ const weaviate = z.strictObject({
   tls: z.boolean().default(false).describe('Use TLS (https and secure gRPC)'),
   timeout_ms: positive.default(30_000).describe('Request timeout'),
   batch_size: positive.default(200).describe('Objects per batch request'),
+  concurrency: positive
+    .default(2)
+    .describe('Batch requests in flight at once per worker (a large upsert is cut into batches)'),
 })
+
+/** `lang:keyword` (the form an environment variable can carry) → `{field: lang, type: keyword}`. */
+function fieldAndType(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  const at = value.lastIndexOf(':')
+  return at < 0 ? { field: value } : { field: value.slice(0, at), type: value.slice(at + 1) }
+}
+
+const payloadIndex = z.preprocess(
+  fieldAndType,
+  z.strictObject({
+    field: z.string().regex(FIELD_PATTERN, 'a top-level metadata field name'),
+    type: z.enum(payloadIndexTypes),
+  }),
+)
 
 const qdrant = z.strictObject({
   url: z.string().default('http://127.0.0.1:6333').describe('Qdrant REST endpoint'),
@@ -238,6 +258,15 @@ const qdrant = z.strictObject({
   batch_size: positive.default(256).describe('Points per upsert request'),
   max_batch_bytes: positive.default(8 * 1024 * 1024).describe('Requests stay below this size'),
   concurrency: positive.default(2).describe('Concurrent write requests'),
+  payload_indexes: z
+    .array(payloadIndex)
+    .default([])
+    .refine((list) => new Set(list.map((i) => i.field)).size === list.length, {
+      message: 'a field is listed twice',
+    })
+    .describe(
+      'Metadata fields that filters use, indexed in every collection: [{field: lang, type: keyword}] or lang:keyword (types: keyword, integer, float, bool)',
+    ),
 })
 
 const vectorDatabases = z.strictObject({
