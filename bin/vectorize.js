@@ -4,6 +4,12 @@
 // (`node bin/vectorize.js` on a system Node 20), it runs again under that pinned one.
 import { pinnedRuntime, relaunch } from './runtime.js'
 
+// libuv's thread pool (4 threads by default) also runs the Kafka client's blocking calls
+// (committed offsets, offset lists), each holding a thread until the broker answers or its timeout
+// ends; a few of them during a broker outage left nothing for file reads (issue 10). Set before
+// the pool starts (the CLI is imported below), and inherited by a relaunched runtime.
+process.env.UV_THREADPOOL_SIZE ??= '16'
+
 const pinned = pinnedRuntime()
 if (pinned) {
   process.exitCode = await relaunch(pinned)

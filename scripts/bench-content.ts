@@ -189,7 +189,11 @@ async function documentRows(dir: string, pages: readonly string[]): Promise<Cont
       for (const file of files) {
         const bytes = await readFile(file.path)
         const signal = AbortSignal.timeout(600_000)
-        const input = { bytes, origin: file.path, limits: config.content, signal }
+        const limits = {
+          ...config.content,
+          max_metadata_bytes: config.processing.max_metadata_bytes,
+        }
+        const input = { bytes, origin: file.path, limits, signal }
         await parsers[format as DocumentFormat].parse(input)
       }
     })

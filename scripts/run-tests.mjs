@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the compiled tests under dist/<dir> with node:test. Node 20 has no --test exclusion or
 // glob support, so this script lists the files itself: `test/integration` (tests that need
-// services) only runs when asked for by name, one file at a time (they share the services).
+// services) only runs when asked for by name, one file at a time (they share the services), and so
+// does `test/real-model` (the imported real models: `npm run test:real-model`).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,12 +10,14 @@ import { join } from 'node:path'
 const roots = process.argv.slice(2)
 if (roots.length === 0) roots.push('test')
 const includeIntegration = roots.some((r) => r.includes('integration'))
+const includeRealModel = roots.some((r) => r.includes('real-model'))
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) {
       if (!includeIntegration && name === 'integration') return []
+      if (!includeRealModel && name === 'real-model') return []
       return walk(path)
     }
     // a compiled test whose source was deleted or moved stays in dist/: skip it
@@ -34,7 +37,12 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', `--test-concurrency=${includeIntegration ? 1 : 2}`, ...files],
+  [
+    '--enable-source-maps',
+    '--test',
+    `--test-concurrency=${includeIntegration || includeRealModel ? 1 : 2}`,
+    ...files,
+  ],
   { stdio: 'inherit' },
 )
 process.exit(result.status ?? 1)

@@ -10,9 +10,10 @@ import { TransformersModels } from './models/transformers.ts'
 import { Heartbeat } from './observability/heartbeat.ts'
 import { HttpServer, Readiness, type ReadinessCheck } from './observability/http.ts'
 import type { Logger } from './observability/logger.ts'
-import { metricsProbes, readinessChecks } from './observability/checks.ts'
+import { addReadinessChecks, metricsProbes, WorkerProbes } from './observability/checks.ts'
 import { PrometheusMetrics } from './observability/metrics.ts'
 import { Watchdog } from './observability/watchdog.ts'
+import type { ReporterOptions } from './reporters/index.ts'
 import { reporters, statusViews } from './reporters/index.ts'
 import type { Reporter, StatusView } from './reporters/reporter.ts'
 import { publishers, sourceKind, sources } from './sources/index.ts'
@@ -21,7 +22,9 @@ import { GroupCommitStore } from './stores/group-commit.ts'
 import { stores } from './stores/index.ts'
 import type { VectorStore } from './stores/store.ts'
 import { tasks } from './tasks/index.ts'
-import { toVectorizeError } from './worker/errors.ts'
+import type { TaskRegistry } from './tasks/task.ts'
+import { onFatalError } from './cli/fatal.ts'
+import { toVectorizeError, type VectorizeError } from './worker/errors.ts'
 import { combineMetrics, RunStats, type WorkerMetrics } from './worker/metrics.ts'
 import { Reports } from './worker/reports.ts'
 import { Worker } from './worker/worker.ts'
@@ -77,8 +80,11 @@ export async function openPublisher({ config, logger, resources }: Deps): Promis
   return resources.add(await publishers[sourceKind(config)](config, { logger }))
 }
 
-export async function openReporter({ config, logger, resources }: Deps): Promise<Reporter> {
-  return resources.add(await reporters[sourceKind(config)](config, { logger }))
+export async function openReporter(
+  { config, logger, resources }: Deps,
+  options: ReporterOptions = {},
+): Promise<Reporter> {
+  return resources.add(await reporters[sourceKind(config)](config, { logger }, options))
 }
 
 export async function openStatusView({ config, logger, resources }: Deps): Promise<StatusView> {
@@ -93,6 +99,8 @@ export interface RunOptions {
   readonly heartbeat?: boolean
   /** Observers of model loads and inference batches (Prometheus). */
   readonly modelEvents?: ModelEvents
+  /** Wraps the opened parts before the worker is built from them (test doubles; see WorkerParts). */
+  readonly decorate?: PartsDecorator
 }
 
 export interface CreatedWorker {
@@ -109,11 +117,12 @@ export async function createWorker(deps: Deps, options: RunOptions): Promise<Cre
   const [store, source, reporter] = [
     await openStore(deps),
     await openSource(deps),
-    await openReporter(deps),
+    await openReporter(deps, { maintain: true }),
   ]
   const models = openModels(deps, options.modelEvents)
-  const { metrics } = options
-  const parts = { source, store, reporter, models, logger: deps.logger }
+  const { metrics, decorate } = options
+  const opened: WorkerParts = { source, store, reporter, models, logger: deps.logger }
+  const parts = decorate ? decorate(opened) : opened
   const assembled = assembleWorker(deps.config, { ...parts, ...(metrics && { metrics }) })
   // before the model loads, so that the cluster sees this worker `starting`
   const heartbeat = options.heartbeat ? openHeartbeat(deps, { ...assembled, models }) : undefined
@@ -157,7 +166,15 @@ export interface WorkerParts {
   readonly models: ModelManager
   readonly logger: Logger
   readonly metrics?: WorkerMetrics
+  /** The task types; the built-in ones when absent. */
+  readonly tasks?: TaskRegistry
 }
+
+/**
+ * Replaces parts of a worker by wrappers around them: how tests put a double (a task that kills
+ * its process, a store that holds a write) into the real CLI without test hooks in the code.
+ */
+export type PartsDecorator = (parts: WorkerParts) => WorkerParts
 
 /** The worker over parts already opened: no I/O (tests pass their own parts, e.g. a faulty store). */
 export function assembleWorker(
@@ -169,7 +186,7 @@ export function assembleWorker(
   const worker = new Worker(
     {
       ...parts,
-      tasks,
+      tasks: parts.tasks ?? tasks,
       reports: new Reports(parts.reporter, config.worker.id, processing.retry),
       metrics: parts.metrics ? combineMetrics(stats, parts.metrics) : stats,
       settings: {
@@ -180,7 +197,6 @@ export function assembleWorker(
         taskTimeoutMs: processing.task_timeout_ms,
         maxCrashes: processing.max_crashes,
         content: config.content,
-        crashOnTask: process.env.VECTORIZE_TEST_CRASH_TASK || undefined, // test hook, see processor.ts
       },
     },
     {
@@ -240,20 +256,33 @@ export async function runWorker(deps: Deps, options: WorkerRunOptions): Promise<
       served?.readiness.add(heartbeatCheck(heartbeat))
     }
     await runUntilSignalled(worker, deps, options.untilIdle)
+    created.stats.unfinished = worker.abandonedTasks
     return created.stats
   } finally {
     process.off('SIGHUP', onHangup)
   }
 }
 
+/**
+ * Runs the worker, stopped by signals or by an error nothing awaited (an unhandled rejection or
+ * uncaught exception): then intake stops and in-flight tasks are aborted — not committed, they come
+ * back — and the run ends with `unhandled_error` (exit 70) instead of the process dying on the
+ * spot with whatever it had in flight (issue 10).
+ */
 async function runUntilSignalled(worker: Worker, deps: Deps, untilIdle: boolean): Promise<void> {
   let signals = 0
+  let fatal: VectorizeError | undefined
   const onSignal = (signal: NodeJS.Signals) => {
     signals++
     deps.logger.info({ signal }, signals === 1 ? 'shutting down' : 'forcing shutdown')
     if (signals === 1) worker.stop(deps.config.worker.shutdown_grace_ms)
     else worker.abort()
   }
+  const stopFatal = onFatalError((error) => {
+    deps.logger.error({ err: error.cause, code: error.code }, `stopping: ${error.message}`)
+    fatal ??= error
+    worker.abort()
+  })
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
   try {
@@ -261,7 +290,9 @@ async function runUntilSignalled(worker: Worker, deps: Deps, untilIdle: boolean)
   } finally {
     process.off('SIGTERM', onSignal)
     process.off('SIGINT', onSignal)
+    stopFatal()
   }
+  if (fatal) throw fatal
 }
 
 /** Redis as /ready shows it: reported, never required (a Redis outage must not stop the work). */
@@ -299,8 +330,12 @@ async function serve(deps: Deps, version: string) {
   )
   const attach = (created: CreatedWorker) => {
     watchdog = resources.add(new Watchdog(config.worker.watchdog_ms, () => created.models.activity))
-    metrics.observe(metricsProbes(created, watchdog))
-    for (const check of readinessChecks(created)) readiness.add(check)
+    const { probe_interval_ms: intervalMs, probe_max_age_ms: maxAgeMs } = config.http
+    const probes = resources.add(
+      new WorkerProbes(created, { intervalMs, timeoutMs: intervalMs, maxAgeMs }),
+    )
+    metrics.observe(metricsProbes(created, watchdog, probes))
+    addReadinessChecks(readiness, created, probes)
     attached = true
   }
   return { metrics, readiness, http, attach }

@@ -8,6 +8,8 @@ export const exitCodes = {
   notFound: 3,
   dataError: 65,
   unavailable: 69,
+  /** An unhandled rejection or uncaught exception (a bug): intake stopped, in-flight work not committed. */
+  software: 70,
   tempFailure: 75,
   config: 78,
 } as const
@@ -22,6 +24,7 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   unknown_model: exitCodes.unavailable,
   dimension_mismatch: exitCodes.dataError,
   model_mismatch: exitCodes.dataError,
+  unhandled_error: exitCodes.software,
 }
 
 export function exitCodeOf(err: unknown): number {

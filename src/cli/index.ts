@@ -5,17 +5,22 @@ import { registerCollections } from './collections.ts'
 import { registerConfig } from './config.ts'
 import { registerDemo } from './demo.ts'
 import { exitCodeOf, exitCodes } from './exit-codes.ts'
+import { FatalWatch } from './fatal.ts'
 import { registerIngest } from './ingest.ts'
 import { registerModels } from './models.ts'
+import { registerQueue } from './queue.ts'
 import { registerSearch } from './search.ts'
 import { registerStatus } from './status.ts'
 import { registerSubmit } from './submit.ts'
-import { registerWorker } from './worker.ts'
+import { registerWorker, type WorkerSeams } from './worker.ts'
 import { registerWorkers } from './workers.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
-export function buildProgram(): Command {
+/** What an embedding program (a test's CLI with doubles) may change in the commands it runs. */
+export type CliSeams = WorkerSeams
+
+export function buildProgram(seams: CliSeams = {}): Command {
   const program = new Command('vectorize')
     .description(
       'Worker node for distributed vectorization: tasks in, embeddings out, vectors stored.',
@@ -36,25 +41,31 @@ export function buildProgram(): Command {
     registerIngest,
     registerSearch,
     registerStatus,
+    registerQueue,
     registerCollections,
     registerConfig,
     registerModels,
     registerDemo,
   ]) {
-    register(program)
+    register(program, seams)
   }
   for (const command of program.commands) command.exitOverride()
   return program
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], seams: CliSeams = {}): Promise<number> {
+  const fatal = new FatalWatch(exitCodes.software)
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' })
+    await buildProgram(seams).parseAsync(argv, { from: 'user' })
+    if (fatal.error) throw fatal.error
     return typeof process.exitCode === 'number' ? process.exitCode : exitCodes.ok
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? exitCodes.ok : exitCodes.usage
-    process.stderr.write(`vectorize: ${describe(err)}\n`)
-    return exitCodeOf(err)
+    const error = fatal.error ?? err
+    process.stderr.write(`vectorize: ${describe(error)}\n`)
+    return exitCodeOf(error)
+  } finally {
+    fatal.close()
   }
 }
 

@@ -4,8 +4,10 @@ import { access } from 'node:fs/promises'
 import { VectorizeError } from '../worker/errors.ts'
 import { createInterface } from 'node:readline'
 
+/** Non-blank lines with their 1-based numbers; blank ones too with `keepBlank`. */
 export async function* readLines(
   file: string | undefined,
+  { keepBlank = false }: { keepBlank?: boolean } = {},
 ): AsyncGenerator<{ line: number; text: string }> {
   if (file && file !== '-') {
     await access(file).catch((err: unknown) => {
@@ -19,6 +21,6 @@ export async function* readLines(
   let line = 0
   for await (const text of reader) {
     line++
-    if (text.trim() !== '') yield { line, text }
+    if (keepBlank || text.trim() !== '') yield { line, text }
   }
 }

@@ -10,6 +10,7 @@ export function statsJson(stats: RunStats) {
     failures: Object.fromEntries(stats.failures),
     retries: stats.retries,
     dead_letters: stats.deadLetters,
+    unfinished: stats.unfinished,
     items: stats.items,
     tokens: stats.tokens,
     seconds: Number(seconds.toFixed(3)),
@@ -25,8 +26,9 @@ export function statsText(stats: RunStats): string {
   const failures = Object.entries(s.failures)
     .map(([code, n]) => `${code} ×${n}`)
     .join(', ')
+  const unfinished = s.unfinished > 0 ? `, ${s.unfinished} unfinished (not committed)` : ''
   return [
-    `${s.succeeded} succeeded, ${s.failed} failed${failures ? ` (${failures})` : ''} in ${s.seconds.toFixed(1)} s`,
+    `${s.succeeded} succeeded, ${s.failed} failed${failures ? ` (${failures})` : ''}${unfinished} in ${s.seconds.toFixed(1)} s`,
     `${s.tasks_per_second} tasks/s, ${s.items} items, ${s.tokens_per_second} tokens/s`,
   ].join('\n')
 }

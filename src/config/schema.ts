@@ -8,6 +8,8 @@ import { z } from 'zod'
 import { devices, dtypes, poolings } from '../models/embedder.ts'
 import { collectionName } from '../protocol/task.ts'
 import { distances } from '../stores/store.ts'
+import { payloadIndexTypes } from '../stores/qdrant-collections.ts'
+import { FIELD_PATTERN } from '../stores/qdrant-filter.ts'
 
 const port = z.number().int().min(0).max(65535)
 const ms = z.number().int().min(0)
@@ -36,6 +38,14 @@ const models = z.strictObject({
   max_loaded: positive
     .default(3)
     .describe('Models kept loaded at once; least recently used is evicted'),
+  max_memory_bytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'Budget for loaded models, counted as their ONNX + tokenizer file sizes (0 = none); least recently used are evicted to fit',
+    ),
   device: z
     .enum(devices)
     .default('auto')
@@ -51,7 +61,12 @@ const models = z.strictObject({
     .string()
     .default('./models')
     .describe('Where hub downloads go (same layout as `dir`, so pulled models load offline)'),
-  allow_remote: z.boolean().default(true).describe('Allow downloads from the Hugging Face hub'),
+  allow_remote: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Download a model missing from dir/cache_dir from the Hugging Face hub; off: get models with `models pull` or `models import`',
+    ),
   threads: z
     .number()
     .int()
@@ -88,8 +103,12 @@ const processing = z.strictObject({
   max_text_bytes: positive.default(131_072).describe('Largest text of one item (UTF-8 bytes)'),
   max_message_bytes: positive.default(16 * 1024 * 1024).describe('Largest task message'),
   max_batch_items: positive.default(2048).describe('Largest number of items in a batch task'),
-  max_metadata_bytes: positive.default(16_384).describe('Largest metadata object (serialised)'),
-  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `timeout`'),
+  max_metadata_bytes: positive
+    .default(16_384)
+    .describe(
+      "Largest metadata object (serialised): a task's, and a JSON record's metadata fields",
+    ),
+  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `task_timeout`'),
   max_crashes: z
     .number()
     .int()
@@ -105,9 +124,52 @@ const processing = z.strictObject({
   retry: retry.prefault({}),
 })
 
+const day = 24 * 60 * 60 * 1000
+const mib = 1024 * 1024
+/** A limit of the embedded queue's retention: -1 means none. */
+const limit = z.number().int().min(-1)
+
 const queue = z.strictObject({
   dir: z.string().default('./data/queue').describe('Embedded task queue, status and dead letters'),
   poll_interval_ms: positive.default(200).describe('How often an idle worker looks for new tasks'),
+  segment_bytes: positive
+    .default(64 * mib)
+    .describe('Task and dead-letter logs start a new segment before one grows past this'),
+  segment_ms: limit
+    .default(day)
+    .describe('A log segment is also closed once its first record is this old (-1: never by age)'),
+  retention_ms: limit
+    .default(7 * day)
+    .describe(
+      'Task segments, once all committed, are deleted this long after their last task (-1: kept)',
+    ),
+  retention_bytes: limit
+    .default(1024 * mib)
+    .describe(
+      'Committed task segments are deleted, oldest first, while the task log is larger (-1: no limit)',
+    ),
+  dlq_retention_ms: limit
+    .default(30 * day)
+    .describe('Dead-letter segments are deleted this long after their last dead letter (-1: kept)'),
+  dlq_retention_bytes: limit
+    .default(1024 * mib)
+    .describe(
+      'Dead-letter segments are deleted, oldest first, while the dead-letter log is larger (-1: no limit)',
+    ),
+  status_compact_bytes: positive
+    .default(64 * mib)
+    .describe(
+      'status.log is compacted (latest record per task) once this large and twice its last compacted size',
+    ),
+  status_retention_ms: limit
+    .default(7 * day)
+    .describe('Compaction drops finished tasks whose last state is older than this (-1: kept)'),
+  status_retention_bytes: limit
+    .default(1024 * mib)
+    .describe('Compaction drops the oldest finished tasks beyond this much status (-1: no limit)'),
+  maintenance_interval_ms: positive
+    .default(30_000)
+    .describe('How often a worker rolls, retains and compacts the embedded queue'),
 })
 
 const source = z.strictObject({
@@ -133,6 +195,15 @@ const kafka = z.strictObject({
   create_topics: z.boolean().default(false).describe('Create missing topics at start-up'),
   partitions: positive.default(6).describe('Partitions of topics created by the worker'),
   replication_factor: positive.default(1).describe('Replication of topics created by the worker'),
+  max_message_bytes: z
+    .number()
+    .int()
+    .min(16_384)
+    .max(1_000_000_000)
+    .default(1_000_000)
+    .describe(
+      "Largest record the worker's producers send (librdkafka message.max.bytes); a dead letter over it is sent truncated (x-payload-truncated). Keep it at most the max.message.bytes of the status, results and dead-letter topics",
+    ),
   session_timeout_ms: positive.default(45_000).describe('Consumer session timeout'),
   group_instance_id: z
     .string()
@@ -160,7 +231,25 @@ const weaviate = z.strictObject({
   tls: z.boolean().default(false).describe('Use TLS (https and secure gRPC)'),
   timeout_ms: positive.default(30_000).describe('Request timeout'),
   batch_size: positive.default(200).describe('Objects per batch request'),
+  concurrency: positive
+    .default(2)
+    .describe('Batch requests in flight at once per worker (a large upsert is cut into batches)'),
 })
+
+/** `lang:keyword` (the form an environment variable can carry) → `{field: lang, type: keyword}`. */
+function fieldAndType(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  const at = value.lastIndexOf(':')
+  return at < 0 ? { field: value } : { field: value.slice(0, at), type: value.slice(at + 1) }
+}
+
+const payloadIndex = z.preprocess(
+  fieldAndType,
+  z.strictObject({
+    field: z.string().regex(FIELD_PATTERN, 'a top-level metadata field name'),
+    type: z.enum(payloadIndexTypes),
+  }),
+)
 
 const qdrant = z.strictObject({
   url: z.string().default('http://127.0.0.1:6333').describe('Qdrant REST endpoint'),
@@ -169,6 +258,15 @@ const qdrant = z.strictObject({
   batch_size: positive.default(256).describe('Points per upsert request'),
   max_batch_bytes: positive.default(8 * 1024 * 1024).describe('Requests stay below this size'),
   concurrency: positive.default(2).describe('Concurrent write requests'),
+  payload_indexes: z
+    .array(payloadIndex)
+    .default([])
+    .refine((list) => new Set(list.map((i) => i.field)).size === list.length, {
+      message: 'a field is listed twice',
+    })
+    .describe(
+      'Metadata fields that filters use, indexed in every collection: [{field: lang, type: keyword}] or lang:keyword (types: keyword, integer, float, bool)',
+    ),
 })
 
 const vectorDatabases = z.strictObject({
@@ -195,6 +293,17 @@ const http = z.strictObject({
   enabled: z.boolean().default(true).describe('Serve /health, /ready and /metrics'),
   host: z.string().default('127.0.0.1').describe('Bind address (0.0.0.0 in containers)'),
   port: port.default(9464).describe('HTTP port (0 = any free port)'),
+  probe_interval_ms: z
+    .number()
+    .int()
+    .min(100)
+    .default(2_000)
+    .describe(
+      'How often the source and store are probed in the background for /ready and /metrics (one probe in flight each; also its timeout)',
+    ),
+  probe_max_age_ms: positive
+    .default(10_000)
+    .describe('A probe result older than this counts as failing in /ready'),
 })
 
 const content = z.strictObject({
@@ -228,7 +337,9 @@ const content = z.strictObject({
     .describe('Most chunks one document may produce'),
   max_document_ms: positive
     .default(60_000)
-    .describe('Time limit for parsing one document (PDF pages are checked against it)'),
+    .describe(
+      'Time limit for parsing one document, every format but plain text (its parser thread is stopped)',
+    ),
   max_zip_entries: positive
     .default(2_000)
     .describe('Most entries a DOCX (zip) may list, checked before inflating'),

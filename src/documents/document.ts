@@ -1,9 +1,11 @@
 /**
  * The document parsers' contract: bytes of one format in, plain text out with sections that say
  * where each part sits (PDF page, heading path) by character offsets into that text. One parser
- * per format next to this file, registered in index.ts; chunk.ts cuts the text into chunks.
+ * per format next to this file, registered in index.ts (all but plain text run in a parser thread,
+ * pool.ts, bounded by `content.max_document_ms`); chunk.ts cuts the text into chunks.
  */
-import type { ContentLimits } from '../content/content.ts'
+import { defaultContentLimits, type ContentLimits } from '../content/content.ts'
+import type { MessageLimits } from '../protocol/parse.ts'
 import type { documentFormats } from '../protocol/task.ts'
 
 export type DocumentFormat = (typeof documentFormats)[number]
@@ -36,10 +38,18 @@ export interface JsonFields {
   readonly metadata?: readonly string[]
 }
 
+/** What bounds a parse: config `content` (pages, time, zip) and `processing.max_metadata_bytes`. */
 export type DocumentLimits = Pick<
   ContentLimits,
   'max_pdf_pages' | 'max_document_ms' | 'max_zip_entries' | 'max_zip_bytes' | 'max_zip_ratio'
->
+> &
+  Pick<MessageLimits, 'max_metadata_bytes'>
+
+/** The schema's defaults (tests, benchmarks). */
+export const defaultDocumentLimits: DocumentLimits = {
+  ...defaultContentLimits,
+  max_metadata_bytes: 16_384,
+}
 
 export interface ParseInput {
   readonly bytes: Buffer
@@ -49,6 +59,9 @@ export interface ParseInput {
   readonly fields?: JsonFields
   readonly signal: AbortSignal
 }
+
+/** A parse as a parser thread runs it: no signal, the thread is terminated instead (pool.ts). */
+export type ParseJob = Omit<ParseInput, 'signal'>
 
 export interface DocumentParser {
   readonly format: DocumentFormat

@@ -1,22 +1,27 @@
 /**
  * The parser registry, and how a task's format is decided: the task's `format`, else the
- * extension of its path or URL, else plain text.
+ * extension of its path or URL, else plain text. Plain text is decoded in place (one linear
+ * pass, no parser); every other format is parsed in a parser thread (pool.ts), one per core at most.
  */
+import { availableParallelism } from 'node:os'
 import type { DocumentFormat, DocumentParser } from './document.ts'
-import { docxParser } from './docx.ts'
-import { htmlParser } from './html.ts'
-import { jsonParser } from './json.ts'
-import { markdownParser } from './markdown.ts'
-import { pdfParser } from './pdf-parser.ts'
+import { ParseThreads, type ThreadedFormat } from './pool.ts'
 import { textParser } from './text.ts'
+
+const threads = new ParseThreads(availableParallelism())
+
+const threaded = (format: ThreadedFormat): DocumentParser => ({
+  format,
+  parse: (input) => threads.parse(format, input),
+})
 
 export const parsers: { readonly [F in DocumentFormat]: DocumentParser } = {
   txt: textParser,
-  md: markdownParser,
-  html: htmlParser,
-  pdf: pdfParser,
-  docx: docxParser,
-  json: jsonParser,
+  md: threaded('md'),
+  html: threaded('html'),
+  pdf: threaded('pdf'),
+  docx: threaded('docx'),
+  json: threaded('json'),
 }
 
 const EXTENSIONS: Readonly<Record<string, DocumentFormat>> = {

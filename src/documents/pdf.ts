@@ -2,19 +2,15 @@
  * PDF text with pdfjs (legacy build for Node), guarded (reliability.md S4): `isEvalSupported: false`
  * (CVE-2024-4367: font programs must never become JS), no font faces, no remote fetches; the page
  * count is checked before any page is read. Each page is one section (chunks never cross pages),
- * pages joined by a blank line. Runs inside pdf-thread.ts (pdf-parser.ts starts it), which is
- * killed at `max_document_ms` or a memory cap.
+ * pages joined by a blank line. Runs in a parser thread (pool.ts), which is killed at
+ * `max_document_ms` or its memory cap.
  */
 import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { TextBuilder } from './builder.ts'
-import type { ParseInput, ParsedDocument } from './document.ts'
+import type { ParseJob, ParsedDocument } from './document.ts'
 import { documentTooLarge, invalidDocument } from './errors.ts'
 
-export async function extractPdf({
-  bytes,
-  origin,
-  limits,
-}: Omit<ParseInput, 'signal'>): Promise<ParsedDocument> {
+export async function extractPdf({ bytes, origin, limits }: ParseJob): Promise<ParsedDocument> {
   const task = getDocument({
     data: new Uint8Array(bytes),
     isEvalSupported: false,

@@ -22,7 +22,9 @@ export interface ZipEntry {
   readonly localOffset: number
 }
 
-export function checkZip(bytes: Buffer, limits: DocumentLimits, origin: string): ZipEntry[] {
+export type ZipLimits = Pick<DocumentLimits, 'max_zip_entries' | 'max_zip_bytes' | 'max_zip_ratio'>
+
+export function checkZip(bytes: Buffer, limits: ZipLimits, origin: string): ZipEntry[] {
   const entries = centralDirectory(bytes, limits, origin)
   let total = 0
   for (const entry of entries) {
@@ -49,7 +51,7 @@ export function checkZip(bytes: Buffer, limits: DocumentLimits, origin: string):
   return entries
 }
 
-function centralDirectory(bytes: Buffer, limits: DocumentLimits, origin: string): ZipEntry[] {
+function centralDirectory(bytes: Buffer, limits: ZipLimits, origin: string): ZipEntry[] {
   const eocd = findEocd(bytes)
   if (eocd < 0)
     throw invalidDocument('docx', origin, 'is not a zip file (no end of central directory)')

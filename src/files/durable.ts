@@ -25,3 +25,19 @@ export async function syncDir(dir: string): Promise<void> {
     await handle.close()
   }
 }
+
+/** fsync of the file at `path`; a file that no longer exists has nothing to sync. */
+export async function syncFile(path: string): Promise<void> {
+  let file
+  try {
+    file = await open(path, 'r')
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return
+    throw err
+  }
+  try {
+    await file.datasync()
+  } finally {
+    await file.close()
+  }
+}

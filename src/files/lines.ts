@@ -56,3 +56,62 @@ function grow(buffer: Buffer): Buffer {
   buffer.copy(bigger)
   return bigger
 }
+
+export interface Counted {
+  /** Complete lines (newlines) found. */
+  readonly lines: number
+  /** Position just past the last of them; `from` when there was none. */
+  readonly end: number
+}
+
+/** Counts the complete lines in [from, to) of `file`. */
+export async function countLines(file: FileHandle, from: number, to: number): Promise<Counted> {
+  const buffer = Buffer.allocUnsafe(256 * 1024)
+  let lines = 0
+  let end = from
+  for (let position = from; position < to;) {
+    const { bytesRead } = await file.read(
+      buffer,
+      0,
+      Math.min(buffer.length, to - position),
+      position,
+    )
+    if (bytesRead === 0) break
+    const view = buffer.subarray(0, bytesRead)
+    for (let i = view.indexOf(newline); i >= 0; i = view.indexOf(newline, i + 1)) {
+      lines++
+      end = position + i + 1
+    }
+    position += bytesRead
+  }
+  return { lines, end }
+}
+
+/** Position just past the last newline before `size` (0 if none), scanning backwards in chunks. */
+export async function endOfLastLine(file: FileHandle, size: number): Promise<number> {
+  const chunk = Buffer.allocUnsafe(64 * 1024)
+  let end = size
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length)
+    const { bytesRead } = await file.read(chunk, 0, end - start, start)
+    const nl = chunk.subarray(0, bytesRead).lastIndexOf(newline)
+    if (nl >= 0) return start + nl + 1
+    end = start
+  }
+  return 0
+}
+
+/**
+ * Cuts a torn last record (the file does not end with a newline: a writer crashed or failed
+ * mid-append) and returns the size left and the bytes cut. Only under the file's write lock.
+ */
+export async function cutTornTail(file: FileHandle): Promise<{ size: number; cut: number }> {
+  const { size } = await file.stat()
+  if (size === 0) return { size, cut: 0 }
+  const last = Buffer.alloc(1)
+  await file.read(last, 0, 1, size - 1)
+  if (last[0] === newline) return { size, cut: 0 }
+  const keep = await endOfLastLine(file, size)
+  await file.truncate(keep)
+  return { size: keep, cut: size - keep }
+}

@@ -79,7 +79,9 @@ function commonConfig(
       // librdkafka's own 100 ms..1 s so a restarted broker is picked up quickly.
       retry: { initialRetryTime: 100, maxRetryTime: 1000 },
       // Without a logger the client prints to the console, and stdout is for `--json` output.
-      logger: bridgeLogger(logger.child({ component: 'kafka-client' })),
+      // `logger` already names the component that owns this client (kafka-source...): another
+      // `component` binding would write the key twice on every line (issue 10).
+      logger: bridgeLogger(logger.child({ client: 'librdkafka' })),
       logLevel: verbose ? module.logLevel.INFO : module.logLevel.WARN,
     },
   }

@@ -2,10 +2,10 @@
  * Translation of Kafka client errors into VectorizeError. The client's errors carry librdkafka's
  * numeric `code` (and `fatal`); the client's MIGRATION.md asks to branch on the code, never on the
  * class or name. Broker, network and timeout trouble is retriable; configuration, credentials,
- * authorisation and fatal producer state are not.
+ * authorisation and fatal producer state are not (`source_refused`, `reporter_refused`).
  */
 import { VectorizeError } from '../worker/errors.ts'
-import { permanentErrorCodes } from './vendor.ts'
+import { permanentErrorCodes, sizeErrorCodes } from './vendor.ts'
 
 interface ClientError {
   readonly code?: unknown
@@ -18,7 +18,17 @@ interface ClientError {
 
 export type UnavailableCode = 'source_unavailable' | 'reporter_unavailable'
 
-/** `action` says what failed, e.g. "cannot commit offsets to topic t". */
+/** What a permanent refusal of the broker is called, for each role (errorTable: not retried). */
+const refused = {
+  source_unavailable: 'source_refused',
+  reporter_unavailable: 'reporter_refused',
+} as const
+
+/**
+ * `action` says what failed, e.g. "cannot commit offsets to topic t". Broker trouble keeps `code`
+ * (retried); a permanent refusal becomes the role's `*_refused` code (not retried). A record
+ * refused for its size is `record_too_large`: that record's fault, not the broker's (issue 10).
+ */
 export function kafkaError(err: unknown, code: UnavailableCode, action: string): VectorizeError {
   if (err instanceof VectorizeError) return err
   const causes = flatten(err)
@@ -26,8 +36,10 @@ export function kafkaError(err: unknown, code: UnavailableCode, action: string):
   const first = permanent ?? causes[0] ?? {}
   const message = typeof first.message === 'string' ? first.message : String(err)
   const details = { kafka_code: first.code, kafka_type: first.type }
-  return new VectorizeError(code, `${action}: ${message}`, {
-    retriable: permanent === undefined,
+  if (typeof first.code === 'number' && sizeErrorCodes.has(first.code)) {
+    return new VectorizeError('record_too_large', `${action}: ${message}`, { cause: err, details })
+  }
+  return new VectorizeError(permanent ? refused[code] : code, `${action}: ${message}`, {
     cause: err,
     details,
   })

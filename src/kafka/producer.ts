@@ -16,24 +16,37 @@ const sliceSize = 10_000
 export class Producer {
   readonly #producer: VendorProducer
   readonly #code: UnavailableCode
+  readonly #maxMessageBytes: number
   #closed: Promise<void> | undefined
 
-  static async connect(kafka: VendorKafka, code: UnavailableCode): Promise<Producer> {
+  static async connect(
+    kafka: VendorKafka,
+    code: UnavailableCode,
+    options: { readonly maxMessageBytes: number },
+  ): Promise<Producer> {
     const producer = kafka.producer({
       // idempotent defaults to false in the KafkaJS block (MIGRATION.md producer table).
       kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false },
+      // librdkafka refuses a bigger record itself, with ERR_MSG_SIZE_TOO_LARGE (record_too_large).
+      'message.max.bytes': options.maxMessageBytes,
     })
     try {
       await producer.connect()
     } catch (err) {
       throw kafkaError(err, code, 'cannot connect the Kafka producer')
     }
-    return new Producer(producer, code)
+    return new Producer(producer, code, options.maxMessageBytes)
   }
 
-  private constructor(producer: VendorProducer, code: UnavailableCode) {
+  private constructor(producer: VendorProducer, code: UnavailableCode, maxMessageBytes: number) {
     this.#producer = producer
     this.#code = code
+    this.#maxMessageBytes = maxMessageBytes
+  }
+
+  /** The largest record this producer sends (`message.max.bytes`). */
+  get maxMessageBytes(): number {
+    return this.#maxMessageBytes
   }
 
   /**

@@ -90,7 +90,8 @@ export interface VendorConsumer {
 export interface VendorProducerMessage {
   key?: Buffer | string | null
   value: Buffer | null
-  headers?: Record<string, string>
+  /** A header value is a string or raw bytes (src/producer.cc). */
+  headers?: Record<string, string | Buffer>
 }
 
 export interface VendorProducer {
@@ -116,7 +117,13 @@ export interface VendorAdmin {
   connect(): Promise<void>
   disconnect(): Promise<void>
   createTopics(options: {
-    topics: { topic: string; numPartitions: number; replicationFactor: number }[]
+    topics: {
+      topic: string
+      numPartitions: number
+      replicationFactor: number
+      /** Topic configs, e.g. `max.message.bytes`. */
+      configEntries?: { name: string; value: string }[]
+    }[]
     timeout?: number
   }): Promise<boolean>
   deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void>
@@ -154,6 +161,15 @@ export const errorCodes = {
   assignPartitions: -175,
 } as const
 
+/**
+ * A record too big: the producer's own `message.max.bytes` or the topic's `max.message.bytes`
+ * (librdkafka reports both as ERR_MSG_SIZE_TOO_LARGE), or a batch over the broker's limit.
+ */
+export const sizeErrorCodes: ReadonlySet<number> = new Set([
+  10, // ERR_MSG_SIZE_TOO_LARGE
+  18, // ERR_RECORD_LIST_TOO_LARGE
+])
+
 /** Errors that retrying cannot fix: configuration, credentials, authorisation, sizes. */
 export const permanentErrorCodes: ReadonlySet<number> = new Set([
   -186, // ERR__INVALID_ARG
@@ -161,8 +177,8 @@ export const permanentErrorCodes: ReadonlySet<number> = new Set([
   -170, // ERR__NOT_IMPLEMENTED
   -169, // ERR__AUTHENTICATION
   -150, // ERR__FATAL (an idempotent producer that hit it is unusable)
-  10, // ERR_MSG_SIZE_TOO_LARGE
-  18, // ERR_RECORD_LIST_TOO_LARGE
+  10, // ERR_MSG_SIZE_TOO_LARGE (translated to `record_too_large`, see errors.ts)
+  18, // ERR_RECORD_LIST_TOO_LARGE (likewise)
   29, // ERR_TOPIC_AUTHORIZATION_FAILED
   30, // ERR_GROUP_AUTHORIZATION_FAILED
   31, // ERR_CLUSTER_AUTHORIZATION_FAILED

@@ -61,7 +61,8 @@ export class EmbedQueue {
   add(id: number, texts: readonly string[]): void {
     let inputs: Tokenized[]
     try {
-      inputs = this.#model.tokenize(texts)
+      // the tokenizer refuses an empty list; no texts, no vectors (the ModelManager contract)
+      inputs = texts.length === 0 ? [] : this.#model.tokenize(texts)
     } catch (err) {
       this.#reply(id, { ok: false, error: failure('tokenization failed', err) })
       return
@@ -176,26 +177,23 @@ export class EmbedQueue {
     })
   }
 
-  #fail(request: Request, err: unknown): void {
+  #fail(request: Request, err: unknown, code: ThreadError['code'] = 'inference_rejected'): void {
     request.failed = true
     this.#requests.delete(request.id)
-    this.#reply(request.id, { ok: false, error: failure('inference failed', err) })
+    this.#reply(request.id, { ok: false, error: failure('inference failed', err, code) })
   }
 
-  /** Fails everything still queued (the model is being unloaded). */
+  /** Fails everything still queued (the model is being unloaded: not the input's fault, retried). */
   close(): void {
     clearTimeout(this.#timer)
     for (const request of this.#requests.values()) {
-      this.#fail(request, new Error('model was unloaded'))
+      this.#fail(request, new Error('model was unloaded'), 'inference_failed')
     }
     this.#pending = []
   }
 }
 
-function failure(what: string, err: unknown): ThreadError {
-  return {
-    code: 'inference_failed',
-    message: `${what}: ${(err as Error)?.message ?? String(err)}`,
-    retriable: false,
-  }
+/** An input the model fails on alone is `inference_rejected` (data: dead-lettered, not retried). */
+function failure(what: string, err: unknown, code: ThreadError['code'] = 'inference_rejected') {
+  return { code, message: `${what}: ${(err as Error)?.message ?? String(err)}` }
 }

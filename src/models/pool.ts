@@ -1,12 +1,14 @@
 /**
  * Main-thread side of the inference thread: starts it on first use, correlates requests and
- * replies, and restarts it after a crash (pending requests fail as retriable, models reload).
+ * replies, and restarts it after a crash (pending requests fail as `inference_failed`, retried;
+ * models reload).
  */
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError, type ErrorCode } from '../worker/errors.ts'
+import { VectorizeError } from '../worker/errors.ts'
 import type { BatchEvent, ThreadMessage, ThreadRequest, ThreadResponse } from './thread-protocol.ts'
 
 type Pending = { resolve(value: unknown): void; reject(err: Error): void; embed: boolean }
@@ -18,6 +20,9 @@ type Body = ThreadRequest extends infer R
 
 /** thread.js next to this file once compiled, thread.ts when run from source (tsx passes its loader on). */
 const threadUrl = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+
+/** How long close() waits for the run in progress before terminating the thread anyway. */
+const EXIT_WAIT_MS = 60_000
 
 /** Whether inference is moving: what the watchdog looks at. */
 export interface InferenceActivity {
@@ -57,7 +62,10 @@ export class InferenceThread {
   request<T>(body: Body, signal: AbortSignal): Promise<T> {
     if (this.#closed)
       return Promise.reject(new VectorizeError('cancelled', 'inference thread is closed'))
-    signal.throwIfAborted()
+    if (signal.aborted)
+      return Promise.reject(
+        new VectorizeError('cancelled', 'inference was cancelled', { cause: signal.reason }),
+      )
     const worker = this.#ensure()
     const id = this.#nextId++
     const embed = body.op === 'embed'
@@ -111,10 +119,8 @@ export class InferenceThread {
     const pending = this.#forget(response.id)
     if (!pending) return // cancelled meanwhile
     if (response.ok) return pending.resolve(response.value)
-    const { code, message, retriable, details } = response.error
-    pending.reject(
-      new VectorizeError(code as ErrorCode, message, { retriable, ...(details && { details }) }),
-    )
+    const { code, message, details } = response.error
+    pending.reject(new VectorizeError(code, message, { ...(details && { details }) }))
   }
 
   #onExit(worker: Worker, code: number): void {
@@ -126,10 +132,7 @@ export class InferenceThread {
     const error = new VectorizeError(
       'inference_failed',
       `inference thread exited with code ${code}${why}`,
-      {
-        retriable: true,
-        cause: crash,
-      },
+      { cause: crash },
     )
     this.#rejectAll(error)
     if (!this.#closed) {
@@ -138,13 +141,36 @@ export class InferenceThread {
     }
   }
 
+  /**
+   * Ends the thread after the ONNX run in progress, if any. `worker.terminate()` during a run
+   * aborts the whole process: onnxruntime-node 1.30 runs a session synchronously on this thread,
+   * and when the run returns into a terminating isolate its N-API wrapper cannot throw and calls
+   * std::terminate ("terminate called after throwing an instance of 'Napi::Error'", exit 134;
+   * issue 10, seen after a task timed out with its batch still running). So the thread is asked
+   * to exit from inside: it reads the request only between runs. terminate() stays a last resort
+   * for a thread that does not answer (a run that never returns).
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     const worker = this.#worker
     this.#worker = undefined
     this.#rejectAll(new VectorizeError('cancelled', 'inference thread is closing'))
-    if (worker) await worker.terminate()
+    if (!worker) return
+    const exited = once(worker, 'exit')
+    worker.postMessage({ op: 'exit', id: this.#nextId++ })
+    const timer = setTimeout(() => {
+      this.#logger.warn(
+        { waited_ms: EXIT_WAIT_MS },
+        'inference thread did not exit; terminating it',
+      )
+      void worker.terminate()
+    }, EXIT_WAIT_MS)
+    try {
+      await exited
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   #rejectAll(error: Error): void {

@@ -1,4 +1,5 @@
 /** Messages between the main thread (pool.ts) and the inference thread (thread.ts). */
+import type { ErrorCode } from '../worker/errors.ts'
 import type { DecodedImage, Dtype, ModelFamily, Pooling, ResolvedDevice } from './embedder.ts'
 
 export interface LoadSpec {
@@ -68,11 +69,13 @@ export type ThreadRequest =
   | { readonly op: 'unload'; readonly id: number; readonly key: string }
   | { readonly op: 'cancel'; readonly id: number }
   | { readonly op: 'configure'; readonly id: number; readonly maxBatchTokens: number }
+  /** Ends the thread from inside, between two ONNX runs (see InferenceThread.close). */
+  | { readonly op: 'exit'; readonly id: number }
 
+/** Whether it is retried follows from the code (errorTable). */
 export interface ThreadError {
-  readonly code: string
+  readonly code: ErrorCode
   readonly message: string
-  readonly retriable: boolean
   readonly details?: Record<string, unknown>
 }
 

@@ -61,7 +61,7 @@ async function load(id: number, spec: LoadSpec): Promise<void> {
     send({ id, ok: true, value: model.info })
   } catch (err) {
     const message = (err as Error)?.message ?? String(err)
-    send({ id, ok: false, error: { code: 'model_load_failed', message, retriable: false } })
+    send({ id, ok: false, error: { code: 'model_load_failed', message } })
   }
 }
 
@@ -82,12 +82,12 @@ async function unload(id: number, key: string): Promise<void> {
 function countTokens(id: number, key: string, texts: readonly string[]): void {
   const model = models.get(key)
   if (!model) {
-    const error = {
-      code: 'inference_failed',
-      message: `model ${key} is not loaded`,
-      retriable: true,
-    }
-    return send({ id, ok: false, error })
+    // not loaded: the thread restarted since; the request is retried once the model reloads
+    return send({
+      id,
+      ok: false,
+      error: { code: 'inference_failed', message: `model ${key} is not loaded` },
+    })
   }
   const counts = Int32Array.from(model.tokenize(texts), (t) => t.inputTokens)
   send({ id, ok: true, value: counts }, [counts.buffer])
@@ -99,7 +99,7 @@ async function embedImages(id: number, key: string, images: readonly DecodedImag
   if (!spec || spec.family !== 'clip') {
     const message = spec ? `model ${key} has no image tower` : `model ${key} is not loaded`
     const code = spec ? 'unknown_model' : 'inference_failed'
-    return send({ id, ok: false, error: { code, message, retriable: !spec } })
+    return send({ id, ok: false, error: { code, message } })
   }
   let vision = visions.get(key)
   if (!vision) {
@@ -116,7 +116,7 @@ async function embedImages(id: number, key: string, images: readonly DecodedImag
     send({ id, ok: true, value }, [flat.buffer])
   } catch (err) {
     const message = `image inference failed: ${(err as Error)?.message ?? String(err)}`
-    send({ id, ok: false, error: { code: 'inference_failed', message, retriable: false } })
+    send({ id, ok: false, error: { code: 'inference_rejected', message } })
   }
 }
 
@@ -132,11 +132,7 @@ port.on('message', (request: ThreadRequest) => {
         send({
           id: request.id,
           ok: false,
-          error: {
-            code: 'inference_failed',
-            message: `model ${request.key} is not loaded`,
-            retriable: true,
-          },
+          error: { code: 'inference_failed', message: `model ${request.key} is not loaded` },
         })
       break
     }
@@ -151,6 +147,11 @@ port.on('message', (request: ThreadRequest) => {
       break
     case 'cancel':
       for (const queue of queues.values()) queue.cancel(request.id)
+      break
+    case 'exit':
+      // This handler runs only when no synchronous ONNX run is in progress (the run blocks this
+      // thread's event loop), so stopping here can never interrupt one; see InferenceThread.close.
+      process.exit(0)
       break
     case 'configure':
       maxBatchTokens = request.maxBatchTokens

@@ -1,12 +1,15 @@
 /**
  * The readiness checks and metric probes of a running worker, over its contracts only: the
- * source reachable, the store reachable, the default model loaded, the worker running.
+ * source reachable, the store reachable, the default model loaded, the worker running. The source
+ * and the store are probed in the background (probes.ts), one call at a time each; `/ready` shows
+ * their latest result and its age, and the consumer lag in `/metrics` is the source probe's.
  */
 import type { ModelInfo } from '../models/embedder.ts'
-import type { TaskSource } from '../sources/source.ts'
+import type { SourceLag, TaskSource } from '../sources/source.ts'
 import type { VectorStore } from '../stores/store.ts'
-import type { ReadinessCheck } from './http.ts'
+import type { Readiness, ReadinessCheck } from './http.ts'
 import type { MetricsProbes } from './metrics.ts'
+import { CachedProbe, type ProbeSettings } from './probes.ts'
 import type { Watchdog } from './watchdog.ts'
 
 export interface ObservedWorker {
@@ -24,7 +27,50 @@ export interface ObservedWorker {
   }
 }
 
-export function readinessChecks(w: ObservedWorker): ReadinessCheck[] {
+interface SourceProbe {
+  readonly kind: string
+  readonly lag?: readonly SourceLag[]
+}
+
+/** The background probes of a worker's source and store; `close` stops them. */
+export class WorkerProbes {
+  readonly source: CachedProbe<SourceProbe>
+  readonly store: CachedProbe<void>
+
+  constructor(w: ObservedWorker, settings: ProbeSettings) {
+    this.source = new CachedProbe(
+      'source',
+      async (opts) => ({ kind: w.source.kind, ...(await w.source.probe?.(opts)) }),
+      settings,
+    ).start()
+    this.store = new CachedProbe('store', (opts) => w.store.health(opts), settings).start()
+  }
+
+  /** The consumer lag of the latest fresh source result; undefined when it failed or is too old. */
+  lag(): readonly SourceLag[] | undefined {
+    const reading = this.source.read()
+    return reading.ok ? reading.value?.lag : undefined
+  }
+
+  close(): Promise<void> {
+    this.source.close()
+    this.store.close()
+    return Promise.resolve()
+  }
+}
+
+export function addReadinessChecks(
+  readiness: Readiness,
+  w: ObservedWorker,
+  probes: WorkerProbes,
+): void {
+  for (const check of liveChecks(w)) readiness.add(check)
+  readiness.addProbe('source', true, probes.source)
+  readiness.addProbe('store', true, probes.store)
+}
+
+/** The checks answered from memory on every request. */
+function liveChecks(w: ObservedWorker): ReadinessCheck[] {
   return [
     {
       name: 'worker',
@@ -33,16 +79,6 @@ export function readinessChecks(w: ObservedWorker): ReadinessCheck[] {
         const { state } = w.worker
         return state === 'running' ? Promise.resolve({ state }) : Promise.reject(new Error(state))
       },
-    },
-    {
-      name: 'source',
-      required: true,
-      check: async (opts) => ({ kind: w.source.kind, ...(await w.source.probe?.(opts)) }),
-    },
-    {
-      name: 'store',
-      required: true,
-      check: (opts) => w.store.health(opts),
     },
     {
       name: 'model',
@@ -58,7 +94,11 @@ export function readinessChecks(w: ObservedWorker): ReadinessCheck[] {
   ]
 }
 
-export function metricsProbes(w: ObservedWorker, watchdog: Watchdog): MetricsProbes {
+export function metricsProbes(
+  w: ObservedWorker,
+  watchdog: Watchdog,
+  probes: WorkerProbes,
+): MetricsProbes {
   return {
     activeTasks: () => w.worker.activeTasks,
     maxConcurrentTasks: () => w.worker.maxConcurrentTasks,
@@ -66,6 +106,6 @@ export function metricsProbes(w: ObservedWorker, watchdog: Watchdog): MetricsPro
       pending: w.models.activity.pending,
       stalledMs: watchdog.inferenceStalledMs(),
     }),
-    lag: async () => (await w.source.probe?.({ signal: AbortSignal.timeout(2_000) }))?.lag,
+    lag: () => probes.lag(),
   }
 }

@@ -249,7 +249,6 @@ export async function listWorkers(options: ListOptions): Promise<WorkerRecord[]>
       'redis_unavailable',
       `Redis at ${where} did not answer: ${message(err)}`,
       {
-        retriable: true,
         cause: err,
       },
     )

@@ -1,20 +1,26 @@
 /**
  * The worker's HTTP endpoints (SPEC §4.5): `/health` (liveness: the process answers and the
  * watchdog is content), `/ready` (readiness: every required check passes; optional ones, such as
- * Redis, are shown but never hold it back) and `/metrics` (Prometheus text format).
+ * Redis, are shown but never hold it back) and `/metrics` (Prometheus text format). None of them
+ * waits on a broker, Redis or a store: what needs I/O is probed in the background (probes.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { Logger } from './logger.ts'
+import type { CachedProbe } from './probes.ts'
 import type { Verdict } from './watchdog.ts'
 
 export interface ReadinessCheck {
   readonly name: string
   /** A failing required check makes /ready answer 503; an optional one is only reported. */
   readonly required: boolean
-  /** Resolves when ready (optionally with details to show); rejects with the reason when not. */
+  /**
+   * Resolves when ready (optionally with details to show); rejects with the reason when not.
+   * Runs on every request, so it must answer at once from state in memory: a check that does I/O
+   * is a CachedProbe (probes.ts), added with `addProbe`.
+   */
   check(opts: Signal): Promise<unknown>
 }
 
@@ -23,14 +29,27 @@ export interface CheckResult {
   readonly required: boolean
   readonly detail?: unknown
   readonly error?: string
+  /** How old a probed result is (ms); absent for checks run on the request. */
+  readonly age_ms?: number
 }
 
-/** Named readiness checks; other parts (the Redis heartbeat) add theirs with `add`. */
+interface ProbedCheck {
+  readonly name: string
+  readonly required: boolean
+  readonly probe: Pick<CachedProbe<unknown>, 'read'>
+}
+
+/**
+ * Named readiness checks; other parts (the Redis heartbeat) add theirs with `add`. `run` never
+ * waits on I/O: probed checks answer with their latest background result, and a check run on the
+ * request that does not answer within `timeoutMs` fails.
+ */
 export class Readiness {
   readonly #checks: ReadinessCheck[] = []
+  readonly #probed: ProbedCheck[] = []
   readonly #timeoutMs: number
 
-  constructor(timeoutMs = 2_000) {
+  constructor(timeoutMs = 250) {
     this.#timeoutMs = timeoutMs
   }
 
@@ -38,23 +57,46 @@ export class Readiness {
     this.#checks.push(check)
   }
 
+  /** A check whose result comes from a probe running in the background. */
+  addProbe(name: string, required: boolean, probe: ProbedCheck['probe']): void {
+    this.#probed.push({ name, required, probe })
+  }
+
   async run(): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
-    const results = await Promise.all(
-      this.#checks.map(async (c): Promise<[string, CheckResult]> => {
-        try {
-          const detail = await c.check({ signal: AbortSignal.timeout(this.#timeoutMs) })
-          return [
-            c.name,
-            { ok: true, required: c.required, ...(detail !== undefined && { detail }) },
-          ]
-        } catch (err) {
-          return [c.name, { ok: false, required: c.required, error: messageOf(err) }]
-        }
-      }),
-    )
+    const live = await Promise.all(this.#checks.map((c) => this.#runLive(c)))
+    const probed = this.#probed.map(({ name, required, probe }): [string, CheckResult] => {
+      const { ok, value, error, ageMs } = probe.read()
+      return [
+        name,
+        {
+          ok,
+          required,
+          ...(ok && value !== undefined && { detail: value }),
+          ...(!ok && { error: error ?? 'failing' }),
+          ...(ageMs !== undefined && { age_ms: ageMs }),
+        },
+      ]
+    })
+    const results = [...live, ...probed]
     const ready = results.every(([, r]) => r.ok || !r.required)
     return { ready, checks: Object.fromEntries(results) }
   }
+
+  async #runLive(c: ReadinessCheck): Promise<[string, CheckResult]> {
+    const signal = AbortSignal.timeout(this.#timeoutMs)
+    try {
+      const detail = await Promise.race([c.check({ signal }), rejectOnAbort(signal)])
+      return [c.name, { ok: true, required: c.required, ...(detail !== undefined && { detail }) }]
+    } catch (err) {
+      return [c.name, { ok: false, required: c.required, error: messageOf(err) }]
+    }
+  }
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) =>
+    signal.addEventListener('abort', () => reject(new Error('no answer in time')), { once: true }),
+  )
 }
 
 export interface HttpOptions {

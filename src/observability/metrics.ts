@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ModelEvents, ModelInfo } from '../models/embedder.ts'
 import { taskTypes } from '../protocol/task.ts'
 import type { SourceLag } from '../sources/source.ts'
-import type { ErrorCode } from '../worker/errors.ts'
+import { errorCodes, type ErrorCode } from '../worker/errors.ts'
 import type { TaskFinished, WorkerMetrics } from '../worker/metrics.ts'
 
 /** What the metrics read when scraped; set once the worker exists (`observe`). */
@@ -16,9 +16,19 @@ export interface MetricsProbes {
   activeTasks(): number
   maxConcurrentTasks(): number
   inference(): { readonly pending: number; readonly stalledMs: number }
-  /** Consumer lag per partition, where the source can tell; undefined when it cannot. */
-  lag?(): Promise<readonly SourceLag[] | undefined>
+  /**
+   * Consumer lag per partition, where the source can tell; undefined when it cannot. Read at
+   * scrape time, so it answers from memory (the source is probed in the background, checks.ts).
+   */
+  lag?(): readonly SourceLag[] | undefined
 }
+
+/** prom-client default metrics that are gauges with a counter's `_total` suffix. */
+const misnamedDefaults = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 const ITEMS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]
@@ -26,6 +36,7 @@ const TOKENS = [64, 256, 1024, 2048, 4096, 8192, 16384, 32768, 65536]
 
 export class PrometheusMetrics implements WorkerMetrics, ModelEvents {
   readonly registry = new Registry()
+  readonly #modelsSeen = new Set<string>()
   #probes: MetricsProbes | undefined
   readonly #tasks = this.#counter('vectorize_tasks_total', 'Tasks finished', ['type', 'outcome'])
   readonly #errors = this.#counter('vectorize_task_errors_total', 'Failed tasks by error', [
@@ -58,12 +69,31 @@ export class PrometheusMetrics implements WorkerMetrics, ModelEvents {
 
   constructor(options: { readonly workerId: string; readonly version: string }) {
     collectDefaultMetrics({ register: this.registry }) // process memory, CPU, event loop lag
+    // Gauges named like counters, which `promtool check metrics` refuses ("non-counter metrics
+    // should not have _total suffix"); sum(nodejs_active_handles) etc. give the same numbers.
+    for (const name of misnamedDefaults) this.registry.removeSingleMetric(name)
     const info = this.#gauge('vectorize_worker_info', 'This worker', ['worker_id', 'version'])
     info.set({ worker_id: options.workerId, version: options.version }, 1)
-    // every series a dashboard will rate() exists from the start, at 0
-    for (const type of [...taskTypes, 'unknown'])
-      for (const outcome of ['succeeded', 'failed']) this.#tasks.inc({ type, outcome }, 0)
+    this.#initialise()
     this.#probeGauges()
+  }
+
+  /**
+   * Every labelled series a worker can emit exists from the start, at 0: a series that appears on
+   * first use has no earlier sample, so `increase()` and `rate()` miss its first events (issue 10:
+   * `increase(vectorize_dead_letters_total[5m])` read 2.16 for 12 dead letters).
+   */
+  #initialise(): void {
+    for (const type of [...taskTypes, 'unknown']) {
+      for (const outcome of ['succeeded', 'failed']) this.#tasks.inc({ type, outcome }, 0)
+      for (const code of errorCodes) this.#errors.inc({ type, code }, 0)
+      for (const histogram of [this.#queue, this.#inference, this.#store, this.#total])
+        histogram.zero({ type })
+    }
+    for (const code of errorCodes) {
+      this.#retries.inc({ code }, 0)
+      this.#deadLetters.inc({ code }, 0)
+    }
   }
 
   get contentType(): string {
@@ -105,6 +135,13 @@ export class PrometheusMetrics implements WorkerMetrics, ModelEvents {
 
   loaded(info: ModelInfo, stats: { loadMs: number; memoryBytes: number }): void {
     const model = info.identity
+    // before its first batch, so that batch is counted by rate() too; once only, since zero()
+    // resets a series that exists (a model evicted and loaded again)
+    if (!this.#modelsSeen.has(model)) {
+      this.#modelsSeen.add(model)
+      for (const histogram of [this.#batchItems, this.#batchTokens, this.#batchSeconds])
+        histogram.zero({ model })
+    }
     this.#modelLoaded.set({ model }, 1)
     this.#modelLoadSeconds.set({ model }, stats.loadMs / 1000)
     this.#modelMemory.set({ model }, stats.memoryBytes)
@@ -151,10 +188,8 @@ export class PrometheusMetrics implements WorkerMetrics, ModelEvents {
       help: 'Messages not yet committed per partition (where the source can tell)',
       labelNames: ['partition'],
       registers: [this.registry],
-      async collect() {
-        const partitions = await probes()
-          ?.lag?.()
-          .catch(() => undefined)
+      collect() {
+        const partitions = probes()?.lag?.()
         this.reset()
         for (const p of partitions ?? []) this.set({ partition: String(p.partition) }, p.messages)
       },

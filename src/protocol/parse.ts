@@ -7,6 +7,7 @@ import sjson from 'secure-json-parse'
 import type { z } from 'zod'
 import { VectorizeError } from '../worker/errors.ts'
 import { PROTOCOL_VERSION, taskMessage, taskTypes, type TaskMessage } from './task.ts'
+import type { TaskType } from './task.ts'
 
 export interface MessageLimits {
   readonly max_message_bytes: number
@@ -54,6 +55,13 @@ export function taskIdOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const id = (value as { task_id?: unknown }).task_id
   return typeof id === 'string' && id.length > 0 && id.length <= 512 ? id : undefined
+}
+
+/** The task type of a message that failed validation, where it names a known one (for metrics). */
+export function taskTypeOf(value: unknown): TaskType | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const type = (value as { type?: unknown }).type
+  return (taskTypes as readonly unknown[]).includes(type) ? (type as TaskType) : undefined
 }
 
 export function parseTask(bytes: Uint8Array, limits: MessageLimits): TaskMessage {

@@ -1,9 +1,10 @@
 /** The reporter registry: status, results and dead letters go where the tasks came from. */
 import type { Config } from '../config/schema.ts'
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError } from '../worker/errors.ts'
 import { KafkaReporter } from './kafka.ts'
+import { KafkaStatusView } from './kafka-status.ts'
 import { LocalReporter } from './local.ts'
+import type { ReportSettings } from './local-maintenance.ts'
 import type { Reporter, StatusView } from './reporter.ts'
 
 interface Deps {
@@ -12,8 +13,32 @@ interface Deps {
 
 type Factory<T> = (config: Config, deps: Deps) => Promise<T>
 
-export const reporters: Readonly<Record<'local' | 'kafka', Factory<Reporter>>> = {
-  local: (config, deps) => LocalReporter.create({ dir: config.queue.dir }, deps),
+export interface ReporterOptions {
+  /** Keep the embedded reports compacted and retained while it runs (the worker's reporter). */
+  readonly maintain?: boolean
+}
+
+export const reporters: Readonly<
+  Record<
+    'local' | 'kafka',
+    (config: Config, deps: Deps, options?: ReporterOptions) => Promise<Reporter>
+  >
+> = {
+  local: (config, deps, options) =>
+    LocalReporter.create(
+      {
+        dir: config.queue.dir,
+        segmentBytes: config.queue.segment_bytes,
+        segmentMs: config.queue.segment_ms,
+        ...(options?.maintain && {
+          maintenance: {
+            ...reportSettings(config.queue),
+            intervalMs: config.queue.maintenance_interval_ms,
+          },
+        }),
+      },
+      deps,
+    ),
   kafka: (config, deps) => KafkaReporter.create({ kafka: config.kafka }, deps),
 }
 
@@ -22,11 +47,19 @@ export const statusViews: Readonly<
   Record<'local' | 'kafka', Factory<StatusView & { close(): Promise<void> }>>
 > = {
   local: (config, deps) => LocalReporter.create({ dir: config.queue.dir }, deps),
-  kafka: (config) =>
-    Promise.reject(
-      new VectorizeError(
-        'config_invalid',
-        `vectorize status reads the embedded queue; with Kafka, status updates are on topic ${config.kafka.topics.status}`,
-      ),
-    ),
+  kafka: (config, deps) => KafkaStatusView.create({ kafka: config.kafka }, deps),
+}
+
+/** How the embedded queue's reports are rolled, retained and compacted (`queue.*`). */
+export function reportSettings(queue: Config['queue']): ReportSettings {
+  return {
+    segmentBytes: queue.segment_bytes,
+    segmentMs: queue.segment_ms,
+    dlqRetentionMs: queue.dlq_retention_ms,
+    dlqRetentionBytes: queue.dlq_retention_bytes,
+    statusCompactBytes: queue.status_compact_bytes,
+    statusRetentionMs: queue.status_retention_ms,
+    statusRetentionBytes: queue.status_retention_bytes,
+    lockTimeoutMs: 30_000,
+  }
 }

@@ -3,11 +3,29 @@
  * thousands of tasks a minute; an fsync per record would cap it at the disk's sync rate. Records
  * that arrive while a flush is in progress wait for the next one, which writes them all with one
  * `write` and one `fdatasync`, then resolves every caller.
+ *
+ * Each flush holds the file's write lock: other processes append to the same files (`vectorize
+ * submit` writes `queued` records), and compaction or a roll replaces or closes them. Under the
+ * lock, the target says where to write now (the file reopened if it was replaced, the active
+ * segment of a log rolled when due) and cuts a torn tail left by a writer that crashed.
  */
 import type { FileHandle } from 'node:fs/promises'
 import { VectorizeError } from '../worker/errors.ts'
-import type { AppendFile } from './local-files.ts'
-import { newline } from '../files/lines.ts'
+import { waitLock } from '../files/lock.ts'
+import { appendAll } from '../files/segment-writer.ts'
+
+/** Where a flush writes; called under the lock. */
+export interface AppendTarget {
+  prepare(bytes: number, now: number): Promise<{ readonly file: FileHandle; readonly size: number }>
+  close(): Promise<void>
+}
+
+export interface AppenderOptions {
+  /** The file or log, for error messages. */
+  readonly name: string
+  readonly lockPath: string
+  readonly lockTimeoutMs: number
+}
 
 interface Pending {
   readonly record: Buffer
@@ -23,20 +41,18 @@ export interface AppendStats {
 }
 
 export class GroupAppender {
-  readonly #file: FileHandle
-  readonly #path: string
+  readonly #target: AppendTarget
+  readonly #options: AppenderOptions
+  readonly #never = new AbortController().signal
   #queue: Pending[] = []
   #flushing: Promise<void> | undefined
-  /** Set when the file may end mid-line (a crash or a failed write): the next write starts a line. */
-  #startLine: boolean
   #closed = false
   #records = 0
   #flushes = 0
 
-  constructor({ file, endsMidLine }: AppendFile, path: string) {
-    this.#file = file
-    this.#path = path
-    this.#startLine = endsMidLine
+  constructor(target: AppendTarget, options: AppenderOptions) {
+    this.#target = target
+    this.#options = options
   }
 
   get stats(): AppendStats {
@@ -45,18 +61,20 @@ export class GroupAppender {
 
   /** Resolves once `record` (one line, newline included) is on disk. */
   append(record: Buffer): Promise<void> {
-    if (this.#closed)
-      return Promise.reject(new VectorizeError('internal', `${this.#path} is closed`))
+    if (this.#closed) {
+      return Promise.reject(new VectorizeError('internal', `${this.#options.name} is closed`))
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, resolve, reject })
       this.#flushing ??= this.#flushAll()
     })
   }
 
-  /** Waits for every accepted record; later appends are refused. */
+  /** Waits for every accepted record, then closes the file; later appends are refused. */
   async close(): Promise<void> {
     this.#closed = true
     await this.#flushing
+    await this.#target.close()
   }
 
   async #flushAll(): Promise<void> {
@@ -74,27 +92,23 @@ export class GroupAppender {
   }
 
   async #flush(batch: readonly Pending[]): Promise<void> {
-    const parts = batch.map((p) => p.record)
-    if (this.#startLine) parts.unshift(Buffer.from([newline]))
-    const data = Buffer.concat(parts)
+    const data = Buffer.concat(batch.map((p) => p.record))
     try {
-      let written = 0
-      while (written < data.length) {
-        const { bytesWritten } = await this.#file.write(data, written, data.length - written, null)
-        written += bytesWritten
+      const { lockPath, lockTimeoutMs } = this.#options
+      const lock = await waitLock(lockPath, { signal: this.#never, timeoutMs: lockTimeoutMs })
+      try {
+        const { file } = await this.#target.prepare(data.length, Date.now())
+        await appendAll(file, [data])
+        await file.datasync()
+      } finally {
+        await lock.release()
       }
-      this.#startLine = false
-      await this.#file.datasync()
     } catch (err) {
-      this.#startLine = true
       const reason = err instanceof Error ? `: ${err.message}` : ''
       const error = new VectorizeError(
         'reporter_unavailable',
-        `cannot append to ${this.#path}${reason}`,
-        {
-          retriable: true,
-          cause: err,
-        },
+        `cannot append to ${this.#options.name}${reason}`,
+        { cause: err },
       )
       for (const p of batch) p.reject(error)
       return

@@ -1,94 +1,131 @@
 /**
  * LocalReporter: the embedded reporter. Status and result records go to `status.log`, dead letters
- * to `dlq.log`, both JSON Lines in the reporter's directory:
+ * to the dead-letter log `dlq-<base offset>.log` (local-dlq.ts), both JSON Lines in the reporter's
+ * directory:
  *
  *   {"task_id":"t1","status":{<StatusMessage>}}
  *   {"task_id":"t1","result":{<ResultMessage>}}
- *   {"at":"<ISO time>","task_id":"t1","error":{"class":"data","code":…,"message":…},
- *    "origin":{"topic":"local","partition":0,"offset":7},"attempts":1,"worker_id":"w1",
- *    "value":<original message, verbatim>}      (one line in the file)
+ *   {"task_id":"t1","status":{<StatusMessage>},"attempts":3}   (written by compaction)
  *
- * A dead letter's original bytes are kept exactly: verbatim when they are JSON text on one line,
- * as `value_text` (a JSON string) when they are other UTF-8 text, as `value_b64` otherwise.
- * Every method resolves once its record is fsynced; concurrent calls share an fsync (local-append).
- * It is also the StatusView that `vectorize status` reads (local-index).
+ * A message that had a key keeps it as `"origin_key_b64"` in its dead letter (the embedded
+ * queue's own messages have none; Kafka's dead letters carry it as the `x-origin-key` header).
+ * Every method resolves once its record is fsynced; concurrent calls share an fsync and each
+ * flush holds the file's lock (local-append.ts), since other processes write the same files and
+ * compaction (local-compact.ts) replaces `status.log`. It is also the StatusView that `vectorize
+ * status` reads (local-index.ts).
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../observability/logger.ts'
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import type { ErrorCode } from '../worker/errors.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { DeadLetter, Reporter, StatusView, TaskRecord } from './reporter.ts'
 import type { AppendStats } from './local-append.ts'
 import { GroupAppender } from './local-append.ts'
-import type { AppendFile } from './local-files.ts'
-import { syncDir } from '../files/durable.ts'
-import { readLines } from '../files/lines.ts'
-import { openAppend } from './local-files.ts'
+import { tryLock, waitLock } from '../files/lock.ts'
+import { ReplaceableFile } from '../files/replaceable.ts'
+import type { SegmentSettings } from '../files/segments.ts'
+import { adoptLegacyLog, segmentSettings } from '../files/segments.ts'
+import { SegmentWriter } from '../files/segment-writer.ts'
+import { compactLockName, removeLeftover, statusFileName, statusLockName } from './local-compact.ts'
+import type { StoredDeadLetter } from './local-dlq.ts'
+import {
+  deadLetterLockName,
+  deadLetterPrefix,
+  deadLetterTime,
+  encodeDeadLetter,
+  readDeadLetters,
+} from './local-dlq.ts'
 import { StatusIndex } from './local-index.ts'
+import type { ReportSettings } from './local-maintenance.ts'
+import { reportUpkeep } from './local-maintenance.ts'
+import type { Periodic } from '../files/periodic.ts'
 
-export interface LocalReporterConfig {
-  /** Directory of `status.log` and `dlq.log`. */
+export { decodeDeadLetter, encodeDeadLetter } from './local-dlq.ts'
+export type { StoredDeadLetter } from './local-dlq.ts'
+export { statusFileName } from './local-compact.ts'
+
+export interface LocalReporterConfig extends Partial<SegmentSettings> {
+  /** Directory of `status.log` and the dead-letter log. */
   readonly dir: string
+  /** How long a write waits for another process's write (or a compaction's swap) to finish. */
+  readonly lockTimeoutMs?: number
+  /** Keep the reports compacted and retained, every `intervalMs` (the worker's reporter does). */
+  readonly maintenance?: ReportSettings & { readonly intervalMs: number }
 }
 
 export interface LocalReporterDeps {
   readonly logger: Logger
 }
 
-/** A dead letter as read back from `dlq.log`. */
-export interface StoredDeadLetter extends DeadLetter {
-  readonly at: string
-}
-
-export const statusFileName = 'status.log'
-export const deadLetterFileName = 'dlq.log'
-
-interface Files {
-  readonly status: AppendFile
-  readonly dlq: AppendFile
-}
-
 export class LocalReporter implements Reporter, StatusView {
   readonly kind = 'local'
   readonly #dir: string
-  readonly #files: Files
   readonly #statusLog: GroupAppender
   readonly #deadLetters: GroupAppender
   readonly #index: StatusIndex
   readonly #logger: Logger
+  #upkeep: Periodic | undefined
   #closed: Promise<void> | undefined
 
   static async create(
     config: LocalReporterConfig,
     deps: LocalReporterDeps,
   ): Promise<LocalReporter> {
+    const logger = deps.logger.child({ component: 'local-reporter', dir: config.dir })
+    const lockTimeoutMs = config.lockTimeoutMs ?? 30_000
+    const status = new ReplaceableFile(join(config.dir, statusFileName), (bytes) =>
+      logger.warn({ bytes }, 'removed a torn record of the status log left by a crashed writer'),
+    )
+    const dlq = new SegmentWriter({
+      ...segmentSettings(config),
+      dir: config.dir,
+      prefix: deadLetterPrefix,
+      recordTime: deadLetterTime,
+      logger,
+    })
     try {
       await mkdir(config.dir, { recursive: true })
-      const status = await openAppend(join(config.dir, statusFileName))
-      const dlq = await openAppend(join(config.dir, deadLetterFileName)).catch(
-        async (err: unknown) => {
-          await status.file.close()
-          throw err
-        },
-      )
-      await syncDir(config.dir)
-      const files = { status, dlq }
-      return new LocalReporter(config.dir, files, deps.logger)
+      await recoverCompaction(config.dir)
+      // Open both now, so that a directory we cannot write fails here rather than mid-run.
+      await locked(join(config.dir, statusLockName), lockTimeoutMs, () => status.current())
+      await locked(join(config.dir, deadLetterLockName), lockTimeoutMs, async () => {
+        await adoptLegacyLog(config.dir, deadLetterPrefix)
+        await dlq.active()
+      })
     } catch (err) {
+      await Promise.all([status.close(), dlq.close()])
       throw unavailable(`cannot open the local reports in ${config.dir}`, err)
     }
+    const reporter = new LocalReporter(config.dir, { status, dlq, lockTimeoutMs }, logger)
+    if (config.maintenance) {
+      reporter.#upkeep = reportUpkeep(config.dir, config.maintenance, logger)
+    }
+    return reporter
   }
 
-  private constructor(dir: string, files: Files, logger: Logger) {
+  private constructor(
+    dir: string,
+    files: { status: ReplaceableFile; dlq: SegmentWriter; lockTimeoutMs: number },
+    logger: Logger,
+  ) {
     this.#dir = dir
-    this.#files = files
-    this.#statusLog = new GroupAppender(files.status, join(dir, statusFileName))
-    this.#deadLetters = new GroupAppender(files.dlq, join(dir, deadLetterFileName))
-    this.#index = new StatusIndex(files.status.file)
-    this.#logger = logger.child({ component: 'local-reporter', dir })
+    const { status, dlq, lockTimeoutMs } = files
+    this.#statusLog = new GroupAppender(
+      { prepare: () => status.current(), close: () => status.close() },
+      { name: status.path, lockPath: join(dir, statusLockName), lockTimeoutMs },
+    )
+    this.#deadLetters = new GroupAppender(
+      { prepare: (bytes, now) => dlq.forAppend(bytes, now), close: () => dlq.close() },
+      {
+        name: `the dead-letter log in ${dir}`,
+        lockPath: join(dir, deadLetterLockName),
+        lockTimeoutMs,
+      },
+    )
+    this.#index = new StatusIndex(status.path)
+    this.#logger = logger
   }
 
   /** Records written and fsyncs spent on them, per file: shows the group commit at work. */
@@ -113,45 +150,59 @@ export class LocalReporter implements Reporter, StatusView {
 
   async task(taskId: string, { signal }: Signal): Promise<TaskRecord | undefined> {
     signal.throwIfAborted()
-    await this.#catchUp()
-    return this.#index.task(taskId)
+    return this.#read(() => this.#index.task(taskId))
   }
 
   async counts({ signal }: Signal): Promise<Record<TaskState, number>> {
     signal.throwIfAborted()
-    await this.#catchUp()
-    return this.#index.counts()
+    return this.#read(() => this.#index.counts())
   }
 
   /** Dead letters in the order they were written, for inspection and re-driving. */
-  async *deadLetters({ signal }: Signal): AsyncGenerator<StoredDeadLetter> {
-    for await (const { bytes, start } of readLines(this.#files.dlq.file, 0)) {
-      signal.throwIfAborted()
-      if (bytes.length === 0) continue // a line break written after a torn record
-      const letter = decodeDeadLetter(bytes)
-      if (letter) yield letter
-      else this.#logger.warn({ position: start }, 'skipping a damaged line of the dead-letter log')
-    }
+  deadLetters({ signal }: Signal): AsyncGenerator<StoredDeadLetter> {
+    return readDeadLetters(this.#dir, signal, (damaged) =>
+      this.#logger.warn(damaged, 'skipping a damaged line of the dead-letter log'),
+    )
   }
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      await Promise.all([this.#statusLog.close(), this.#deadLetters.close()])
-      await this.#index.idle()
-      await Promise.all([this.#files.status.file.close(), this.#files.dlq.file.close()])
+      await this.#upkeep?.close()
+      await Promise.all([this.#statusLog.close(), this.#deadLetters.close(), this.#index.close()])
     })()
     return this.#closed
   }
 
-  async #catchUp(): Promise<void> {
+  async #read<T>(read: () => Promise<T>): Promise<T> {
     if (this.#closed)
       throw new VectorizeError('internal', `the local reporter of ${this.#dir} is closed`)
     const before = this.#index.damaged
-    await this.#index.catchUp().catch((err: unknown) => {
+    const value = await read().catch((err: unknown) => {
       throw unavailable(`cannot read ${join(this.#dir, statusFileName)}`, err)
     })
     const damaged = this.#index.damaged - before
     if (damaged > 0) this.#logger.warn({ damaged }, 'skipped damaged lines of the status log')
+    return value
+  }
+}
+
+async function locked<T>(path: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+  const lock = await waitLock(path, { signal: new AbortController().signal, timeoutMs })
+  try {
+    return await work()
+  } finally {
+    await lock.release()
+  }
+}
+
+/** Removes the copy a killed compaction left, unless a compaction is running now. */
+async function recoverCompaction(dir: string): Promise<void> {
+  const { lock } = await tryLock(join(dir, compactLockName))
+  if (!lock) return
+  try {
+    await removeLeftover(dir)
+  } finally {
+    await lock.release()
   }
 }
 
@@ -159,88 +210,9 @@ function line(record: object): Buffer {
   return Buffer.from(`${JSON.stringify(record)}\n`)
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-const valueKey = ',"value":'
-
-export function encodeDeadLetter(letter: DeadLetter, at: string): Buffer {
-  const { value, taskId, error, origin, attempts, workerId } = letter
-  const headers = JSON.stringify({
-    at,
-    task_id: taskId,
-    error,
-    origin,
-    attempts,
-    worker_id: workerId,
-  })
-  const open = headers.slice(0, -1)
-  const text = utf8(value)
-  if (text !== undefined && !text.includes('\n') && parses(text)) {
-    return Buffer.concat([Buffer.from(`${open}${valueKey}`), value, Buffer.from('}\n')])
-  }
-  const encoded =
-    text === undefined
-      ? `"value_b64":"${Buffer.from(value).toString('base64')}"`
-      : `"value_text":${JSON.stringify(text)}`
-  return Buffer.from(`${open},${encoded}}\n`)
-}
-
-interface StoredHeaders {
-  at: string
-  task_id: string
-  error: { code: ErrorCode; message: string; class: 'data' }
-  origin: { topic: string; partition: number; offset: number }
-  attempts: number
-  worker_id: string
-  value_text?: string
-  value_b64?: string
-}
-
-export function decodeDeadLetter(bytes: Buffer): StoredDeadLetter | undefined {
-  const text = bytes.toString('utf8')
-  let stored: StoredHeaders
-  try {
-    stored = JSON.parse(text) as StoredHeaders
-  } catch {
-    return undefined
-  }
-  if (typeof stored.task_id !== 'string') return undefined
-  // No `,"` can occur inside a JSON string (quotes are escaped there), and the headers have no
-  // `value` key, so the first match is where the verbatim value starts.
-  const valueStart = bytes.indexOf(valueKey)
-  const value =
-    stored.value_b64 !== undefined
-      ? new Uint8Array(Buffer.from(stored.value_b64, 'base64'))
-      : stored.value_text !== undefined
-        ? new TextEncoder().encode(stored.value_text)
-        : valueStart >= 0
-          ? new Uint8Array(bytes.subarray(valueStart + valueKey.length, bytes.length - 1))
-          : undefined
-  if (value === undefined) return undefined
-  const { task_id: taskId, error, origin, attempts, worker_id: workerId } = stored
-  return { at: stored.at, value, taskId, error, origin, attempts, workerId }
-}
-
-function utf8(value: Uint8Array): string | undefined {
-  try {
-    return strictUtf8.decode(value)
-  } catch {
-    return undefined
-  }
-}
-
-function parses(text: string): boolean {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function unavailable(message: string, cause: unknown): VectorizeError {
+export function unavailable(message: string, cause: unknown): VectorizeError {
   const reason = cause instanceof Error ? `: ${cause.message}` : ''
   return new VectorizeError('reporter_unavailable', `${message}${reason}`, {
-    retriable: true,
     cause,
   })
 }

@@ -4,14 +4,16 @@
  * a source offset only after its reports are acknowledged.
  */
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import type { ErrorCode } from '../worker/errors.ts'
+import type { ErrorClass, ErrorCode } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 
 export interface DeadLetter {
   /** The original message bytes, unchanged. */
   readonly value: Uint8Array
+  /** The original message's key, where it had one (a Kafka key). */
+  readonly key?: Uint8Array
   readonly taskId: string
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly class: 'data' }
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly class: ErrorClass }
   readonly origin: { readonly topic: string; readonly partition: number; readonly offset: number }
   readonly attempts: number
   readonly workerId: string
@@ -42,4 +44,21 @@ export interface TaskRecord {
 export interface StatusView {
   task(taskId: string, opts: Signal): Promise<TaskRecord | undefined>
   counts(opts: Signal): Promise<Record<TaskState, number>>
+  /**
+   * Where a view scans a log rather than reading an index (Kafka): what the last call read, per
+   * topic, and whether it got to the end before its signal aborted (then the answer is partial).
+   */
+  readonly scanned?: readonly ScanSummary[]
+}
+
+export interface ScanSummary {
+  readonly topic: string
+  readonly partitions: number
+  /** Records read (the ones before the ends the topic had when the scan started). */
+  readonly records: number
+  /** Records the topic held between its start and those ends. */
+  readonly total: number
+  /** Every record up to those ends was read; false when the scan stopped at its deadline. */
+  readonly complete: boolean
+  readonly ms: number
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts'
 import type { Logger } from '../observability/logger.ts'
 import { KafkaPublisher, KafkaSource } from './kafka.ts'
 import { LocalPublisher, LocalSource } from './local.ts'
+import type { TaskLogSettings } from './local-maintenance.ts'
 import type { TaskPublisher, TaskSource } from './source.ts'
 
 export type ResolvedSourceKind = 'local' | 'kafka'
@@ -22,7 +23,14 @@ type Factory<T> = (config: Config, deps: Deps) => Promise<T>
 export const sources: Readonly<Record<ResolvedSourceKind, Factory<TaskSource>>> = {
   local: (config, deps) =>
     LocalSource.create(
-      { dir: config.queue.dir, pollIntervalMs: config.queue.poll_interval_ms },
+      {
+        dir: config.queue.dir,
+        pollIntervalMs: config.queue.poll_interval_ms,
+        maintenance: {
+          ...taskLogSettings(config.queue),
+          intervalMs: config.queue.maintenance_interval_ms,
+        },
+      },
       deps,
     ),
   kafka: (config, deps) =>
@@ -33,6 +41,25 @@ export const sources: Readonly<Record<ResolvedSourceKind, Factory<TaskSource>>> 
 }
 
 export const publishers: Readonly<Record<ResolvedSourceKind, Factory<TaskPublisher>>> = {
-  local: (config, deps) => LocalPublisher.create({ dir: config.queue.dir }, deps),
+  local: (config, deps) =>
+    LocalPublisher.create(
+      {
+        dir: config.queue.dir,
+        segmentBytes: config.queue.segment_bytes,
+        segmentMs: config.queue.segment_ms,
+      },
+      deps,
+    ),
   kafka: (config, deps) => KafkaPublisher.create({ kafka: config.kafka }, deps),
+}
+
+/** How the embedded queue's task log is rolled and retained (`queue.*`). */
+export function taskLogSettings(queue: Config['queue']): TaskLogSettings {
+  return {
+    segmentBytes: queue.segment_bytes,
+    segmentMs: queue.segment_ms,
+    retentionMs: queue.retention_ms,
+    retentionBytes: queue.retention_bytes,
+    lockTimeoutMs: 30_000,
+  }
 }

@@ -32,7 +32,9 @@ export class KafkaPublisher implements TaskPublisher {
     const topic = config.kafka.topics.tasks
     const logger = deps.logger.child({ component: 'kafka-publisher', topic })
     const client = await openClient(config.kafka, { ...deps, logger }, 'source_unavailable')
-    const producer = await Producer.connect(client.kafka, 'source_unavailable')
+    const producer = await Producer.connect(client.kafka, 'source_unavailable', {
+      maxMessageBytes: config.kafka.max_message_bytes,
+    })
     return new KafkaPublisher(topic, producer, logger)
   }
 

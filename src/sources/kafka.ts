@@ -56,6 +56,15 @@ const empty = new Uint8Array(0)
 const markerTimeoutMs = 15_000
 /** How often the consumer refreshes topic metadata (see the consumer's config). */
 export const metadataRefreshMs = 5_000
+/**
+ * Why lost partitions can take a while to come back (issue 10, measured on Kafka 4.4): a session
+ * lost in a broker outage makes librdkafka rejoin as a new member, and the restarted coordinator
+ * waits for the old membership to expire before it assigns anything.
+ */
+const lostHint =
+  'the session expired (a broker outage longer than kafka.session_timeout_ms?); the group ' +
+  "reassigns them once the coordinator has expired this worker's old membership, up to " +
+  'kafka.session_timeout_ms after the broker is back (kafka.group_instance_id avoids the wait)'
 /** How long a clean hand-back may spend taking back crash-guard markers. */
 const handBackTimeoutMs = 2_000
 
@@ -79,6 +88,7 @@ export class KafkaSource implements TaskSource {
   #epoch = 0
   #iterating = false
   #commits: Promise<void> = Promise.resolve()
+  #lagInFlight: Promise<SourceLag[]> | undefined
   #closed: Promise<void> | undefined
   readonly #guard: CrashGuard
   readonly #markerStore: MarkerStore
@@ -303,19 +313,26 @@ export class KafkaSource implements TaskSource {
   /** Reachability (readiness) and the consumer lag of the owned partitions (metrics). */
   async probe({ signal }: Signal): Promise<{ lag: SourceLag[] }> {
     if (!this.#admin || this.#closing.signal.aborted)
-      throw new VectorizeError('source_unavailable', 'the Kafka source is not connected', {
-        retriable: true,
-      })
-    const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
-    const target = { topic: this.#topic, owned, committed: this.#committed }
+      throw new VectorizeError('source_unavailable', 'the Kafka source is not connected')
     try {
-      const module = this.#client.module
-      return {
-        lag: await abortable(consumerLag(target, this.#admin, this.#consumer, module), signal),
-      }
+      return { lag: await abortable(this.#lag(this.#admin), signal) }
     } catch (err) {
       throw kafkaError(err, 'source_unavailable', 'cannot read the partition offsets')
     }
+  }
+
+  /**
+   * The lag of the owned partitions; callers share the request in flight. Its native calls hold a
+   * libuv thread until they answer or time out, whatever the caller's signal says: one at a time,
+   * or probes during a broker outage fill the thread pool (issue 10).
+   */
+  #lag(admin: VendorAdmin): Promise<SourceLag[]> {
+    if (this.#lagInFlight) return this.#lagInFlight
+    const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
+    const target = { topic: this.#topic, owned, committed: this.#committed }
+    const lag = consumerLag(target, admin, this.#consumer, this.#client.module)
+    this.#lagInFlight = lag.finally(() => (this.#lagInFlight = undefined))
+    return this.#lagInFlight
   }
 
   close(): Promise<void> {
@@ -348,6 +365,7 @@ export class KafkaSource implements TaskSource {
       partition,
       offset,
       value: message.value ?? empty, // librdkafka hands an empty value over as null
+      ...(message.key && { key: message.key }),
       timestamp: Number(message.timestamp) || Date.now(),
     }
     if (this.#admissions.holds(partition, owned)) {
@@ -406,7 +424,6 @@ export class KafkaSource implements TaskSource {
     } else if (code === errorCodes.revokePartitions) {
       // Lost (session expired): another member may own them already; the worker's commits for
       // them will fail and it forgets them all the same.
-      if (lost) this.#logger.warn({ partitions }, 'partitions lost')
       await this.#revoke(partitions, lost)
     }
   }
@@ -423,9 +440,10 @@ export class KafkaSource implements TaskSource {
     for (const [, owned] of revoked) owned.held = false
     // Resume before giving them up, so a later owner (maybe this consumer) does not inherit a pause.
     this.#resume(revoked.filter(([, o]) => o.paused))
-    this.#logger.info({ partitions, dropped }, 'partitions revoked')
+    const started = performance.now()
+    let abandoned: number | undefined
     try {
-      await this.#events?.revoked(partitions)
+      abandoned = (await this.#events?.revoked(partitions))?.abandoned
       // Not for lost partitions: another member owns them already and the commit would fail.
       if (!lost && !this.#closing.signal.aborted) await this.#handBack(partitions)
     } catch (err) {
@@ -437,6 +455,13 @@ export class KafkaSource implements TaskSource {
       }
       this.#epoch++
       void this.#admissions.pump()
+      // One line per revocation (the worker used to log its own as well): what was dropped from
+      // the buffer, what was still running when the wait ran out, and how long it took.
+      const ms = Math.round(performance.now() - started)
+      const closing = this.#closing.signal.aborted // leaving the group: no worker to ask
+      const fields = { partitions, owned: this.partitions, dropped, abandoned, ms, closing }
+      if (lost) this.#logger.warn({ ...fields, hint: lostHint }, 'partitions lost')
+      else this.#logger.info(fields, 'partitions revoked')
     }
   }
 

@@ -10,6 +10,9 @@
  * Anything else (not JSON, pretty-printed JSON with newlines, invalid UTF-8) is stored as base64, so
  * every message round-trips byte for byte.
  *
+ * The log is split into segments `tasks-<base offset>.log` (files/segments.ts); offsets are line
+ * indexes across them.
+ *
  * The CRC tells a damaged line from a good one. A torn last line (a publisher crashed mid-write)
  * has no newline and is never read; a whole line fails its CRC when a read races the next
  * publisher's repair of that torn tail (it sees old and new bytes mixed), or when the file was
@@ -18,6 +21,8 @@
  */
 import { crc32 } from 'node:zlib'
 import { newline } from '../files/lines.ts'
+
+export const taskLogPrefix = 'tasks'
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
@@ -62,4 +67,10 @@ export function decodeRecord(line: Buffer): DecodedRecord | undefined {
 function fromQuotedBase64(body: Buffer): Uint8Array | undefined {
   if (body.length < 2 || body[0] !== 0x22 || body[body.length - 1] !== 0x22) return undefined
   return new Uint8Array(Buffer.from(body.toString('latin1', 1, body.length - 1), 'base64'))
+}
+
+/** When the record starting `head` was appended (its `ts`), for rolling segments by age. */
+export function recordTime(head: Buffer): number | undefined {
+  const ts = /^\{"ts":(\d{1,16}),/.exec(head.toString('latin1', 0, Math.min(head.length, 32)))?.[1]
+  return ts === undefined ? undefined : Number(ts)
 }

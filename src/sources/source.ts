@@ -12,6 +12,8 @@ export interface SourceMessage {
   readonly partition: number
   readonly offset: number
   readonly value: Uint8Array
+  /** The message's key, where it has one (Kafka); kept in its dead letter. */
+  readonly key?: Uint8Array
   /** When the message was enqueued (ms since epoch), for queue-time measurement. */
   readonly timestamp: number
   /**
@@ -34,7 +36,13 @@ export interface PartitionEvents {
    * work in flight from them and commits what is done; afterwards it never commits them again. The
    * source gives the partitions up only once it has resolved.
    */
-  revoked(partitions: readonly number[]): Promise<void>
+  revoked(partitions: readonly number[]): Promise<RevokeOutcome | void>
+}
+
+/** What the consumer of a revocation did with it, for the source's one log line about it. */
+export interface RevokeOutcome {
+  /** Messages of these partitions still in flight when the wait ran out (redelivered elsewhere). */
+  readonly abandoned: number
 }
 
 export interface ConsumeOptions extends Signal {

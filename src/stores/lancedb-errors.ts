@@ -23,7 +23,6 @@ export function translateLanceError(err: unknown, action: string): VectorizeErro
   const message = firstLine(err instanceof Error ? err.message : String(err))
   if (unavailable.test(message)) {
     return new VectorizeError('store_unavailable', `${action}: ${message}`, {
-      retriable: true,
       cause: err,
     })
   }

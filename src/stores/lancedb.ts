@@ -356,5 +356,5 @@ function prepare(records: readonly VectorRecord[], spec: CollectionSpec) {
 
 function unavailable(message: string, cause?: unknown): VectorizeError {
   const detail = cause instanceof Error ? `: ${cause.message}` : ''
-  return new VectorizeError('store_unavailable', `${message}${detail}`, { retriable: true, cause })
+  return new VectorizeError('store_unavailable', `${message}${detail}`, { cause })
 }

@@ -66,9 +66,7 @@ export class QdrantHttp {
     const data = await this.request(action, signal, request)
     const result = data.result
     if (result === undefined || result === null) {
-      throw new VectorizeError('store_unavailable', `${action}: Qdrant answered without a result`, {
-        retriable: true,
-      })
+      throw new VectorizeError('store_unavailable', `${action}: Qdrant answered without a result`)
     }
     return result
   }

@@ -15,6 +15,8 @@ export interface WeaviateConfig {
   readonly tls: boolean
   readonly timeout_ms: number
   readonly batch_size: number
+  /** Batch requests in flight at once (1 when absent). */
+  readonly concurrency?: number
 }
 
 export type Handle = Collection<Properties, string>

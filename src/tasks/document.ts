@@ -27,7 +27,7 @@ export const documentTask: TaskHandler<'document'> = {
     const parsed = await parsers[format].parse({
       bytes,
       origin,
-      limits: ctx.content,
+      limits: { ...ctx.content, max_metadata_bytes: ctx.limits.max_metadata_bytes },
       ...(source.fields && { fields: source.fields }),
       signal: ctx.signal,
     })

@@ -7,6 +7,7 @@ import type { Embedder, Embedding, ModelInfo } from '../models/embedder.ts'
 import type { VectorRecord } from '../stores/store.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import { vectorId } from '../worker/ids.ts'
+import type { Signal } from '../worker/types.ts'
 import type { TaskContext, TaskOutcome } from './task.ts'
 
 export interface Item {
@@ -36,16 +37,32 @@ export async function embedItems(job: EmbedJob, ctx: TaskContext): Promise<TaskO
   const collection = await modelCollection(job.collection, info, ctx)
   const slices = sliceItems(job.items, job.slice ?? SLICE)
   const outcome = newOutcome(collection, info.identity, info.dimensions, job.items.length)
-  let next = embedSlice(embedder, slices[0] ?? [], ctx)
-  for (let s = 0, offset = 0; s < slices.length; offset += slices[s]!.length, s++) {
-    const embeddings = await next
-    if (s + 1 < slices.length) next = embedSlice(embedder, slices[s + 1]!, ctx)
-    const records = toRecords(job, slices[s]!, embeddings, collection, info.identity)
-    await write(ctx, collection, records, offset)
-    addToOutcome(outcome, info.maxTokens, slices[s]!, embeddings, records, offset)
-    ctx.progress(offset + slices[s]!.length, job.items.length)
+  // The embedding of the next slice runs while this one is written. If the task ends early (a
+  // write fails, timeout, shutdown), that embedding is cancelled and its rejection is observed
+  // here, never left unhandled (issue 10: an unhandled rejection ends the process).
+  const prefetch = new AbortController()
+  const embedCtx = { signal: AbortSignal.any([ctx.signal, prefetch.signal]) }
+  let next = prefetched(embedSlice(embedder, slices[0] ?? [], ctx, embedCtx))
+  try {
+    for (let s = 0, offset = 0; s < slices.length; offset += slices[s]!.length, s++) {
+      const embeddings = await next
+      if (s + 1 < slices.length)
+        next = prefetched(embedSlice(embedder, slices[s + 1]!, ctx, embedCtx))
+      const records = toRecords(job, slices[s]!, embeddings, collection, info.identity)
+      await write(ctx, collection, records, offset)
+      addToOutcome(outcome, info.maxTokens, slices[s]!, embeddings, records, offset)
+      ctx.progress(offset + slices[s]!.length, job.items.length)
+    }
+    return outcome
+  } finally {
+    prefetch.abort()
   }
-  return outcome
+}
+
+/** Marks a promise that may be awaited later (or never) as handled; awaiting it still throws. */
+function prefetched<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined)
+  return promise
 }
 
 function sliceItems(items: readonly Item[], size: number): Item[][] {
@@ -58,11 +75,12 @@ function embedSlice(
   embedder: Embedder,
   items: readonly Item[],
   ctx: TaskContext,
+  opts: Signal,
 ): Promise<Embedding[]> {
   return timed(ctx, 'inferenceMs', () =>
     embedder.embed(
       items.map((i) => i.text),
-      ctx,
+      opts,
     ),
   )
 }

@@ -5,6 +5,7 @@
 import type { ContentLimits } from '../content/content.ts'
 import type { ModelManager } from '../models/embedder.ts'
 import type { Logger } from '../observability/logger.ts'
+import type { MessageLimits } from '../protocol/parse.ts'
 import type { ResultMessage } from '../protocol/report.ts'
 import type { TaskOf, TaskType } from '../protocol/task.ts'
 import type { CollectionSpec, Distance, VectorStore } from '../stores/store.ts'
@@ -20,6 +21,8 @@ export interface TaskContext {
   readonly defaults: { readonly collection: string; readonly distance: Distance }
   /** Guards for content the task points at (paths, base64, images). */
   readonly content: ContentLimits
+  /** Limits of config `processing` (metadata size...): content a task derives is held to them too. */
+  readonly limits: MessageLimits
   readonly logger: Logger
   readonly signal: AbortSignal
   /** Creates the collection once per worker, then remembers it. */

@@ -36,6 +36,8 @@ export class RunStats implements WorkerMetrics {
   deadLetters = 0
   items = 0
   tokens = 0
+  /** Tasks a forced stop (second signal, grace run out) left unfinished: not committed, they come back. */
+  unfinished = 0
   readonly failures = new Map<ErrorCode, number>()
   readonly #since = performance.now()
 

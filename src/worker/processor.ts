@@ -7,7 +7,8 @@
 import { defaultContentLimits, type ContentLimits } from '../content/content.ts'
 import type { ModelManager } from '../models/embedder.ts'
 import type { Logger } from '../observability/logger.ts'
-import { parseJson, taskIdOf, validateTask, type MessageLimits } from '../protocol/parse.ts'
+import { parseJson, taskIdOf, taskTypeOf, validateTask } from '../protocol/parse.ts'
+import type { MessageLimits } from '../protocol/parse.ts'
 import type { TaskMessage } from '../protocol/task.ts'
 import type { SourceMessage } from '../sources/source.ts'
 import type { CollectionSpec, Distance, VectorStore } from '../stores/store.ts'
@@ -25,11 +26,6 @@ export interface ProcessorSettings {
   readonly taskTimeoutMs: number
   /** Dead-letter a message once this many workers died with it in flight; 0 = never. */
   readonly maxCrashes: number
-  /**
-   * Test hook (env VECTORIZE_TEST_CRASH_TASK): a task whose id contains this kills the process
-   * with SIGKILL as it starts, standing in for a native crash or an OOM kill during inference.
-   */
-  readonly crashOnTask?: string
   /** Guards for task content (config `content`); the safe defaults when absent. */
   readonly content?: ContentLimits
 }
@@ -59,8 +55,9 @@ export async function processMessage(
     task = validateTask(value, deps.settings.limits)
   } catch (err) {
     const taskId = taskIdOf(value) ?? `${msg.topic}:${msg.partition}:${msg.offset}`
+    const type = taskTypeOf(value) ?? 'unknown' // a text task with a text too long is a text task
     const error = toVectorizeError(err)
-    deps.metrics.taskStarted('unknown')
+    deps.metrics.taskStarted(type)
     await fail(
       msg,
       taskId,
@@ -70,7 +67,7 @@ export async function processMessage(
       signal,
     )
     deps.metrics.taskFinished({
-      type: 'unknown',
+      type,
       outcome: 'failed',
       code: error.code,
       timings: timingsOf(msg, startedAt, zero()),
@@ -112,8 +109,6 @@ async function runTask(
   let attempts = 0
   deps.metrics.taskStarted(task.type)
   reports.status('started')
-  const crashOn = deps.settings.crashOnTask
-  if (crashOn && task.task_id.includes(crashOn)) process.kill(process.pid, 'SIGKILL')
   try {
     const outcome = await withRetry(
       (attempt) => {
@@ -139,6 +134,9 @@ async function runTask(
       worker_id: deps.settings.workerId,
       timings_ms: t,
     })
+    // The result first: one refused as too big (record_too_large) fails the task, which must not
+    // have been reported `succeeded` before.
+    await reports.settled()
     reports.status('succeeded')
     await reports.settled()
     deps.metrics.taskFinished({
@@ -173,7 +171,7 @@ interface RunScope {
   readonly reports: ReturnType<Reports['forTask']>
 }
 
-/** One attempt, bounded by the task timeout (a data error: the same input would time out again). */
+/** One attempt, bounded by the task timeout: `task_timeout`, a data error (it would time out again). */
 async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) {
   const timeout = AbortSignal.timeout(scope.deps.settings.taskTimeoutMs)
   const ctx: TaskContext = {
@@ -181,6 +179,7 @@ async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) 
     store: scope.deps.store,
     defaults: scope.deps.settings.defaults,
     content: scope.deps.settings.content ?? defaultContentLimits,
+    limits: scope.deps.settings.limits,
     logger: scope.logger,
     signal: AbortSignal.any([signal, timeout]),
     ensureCollection: (spec) => scope.deps.ensureCollection(spec),
@@ -197,7 +196,7 @@ async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) 
   } catch (err) {
     if (timeout.aborted && !signal.aborted) {
       throw new VectorizeError(
-        'timeout',
+        'task_timeout',
         `task ran longer than processing.task_timeout_ms (${scope.deps.settings.taskTimeoutMs} ms)`,
         { cause: err },
       )
@@ -220,13 +219,27 @@ async function fail(
   reports.status('failed', undefined, err)
   reports.deadLetter({
     value: msg.value,
+    ...(msg.key && { key: msg.key }),
     taskId,
-    error: { code: err.code, message: err.message, class: 'data' },
+    error: { code: err.code, message: err.message, class: err.class },
     origin: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
     attempts: Math.max(attempts, 1),
     workerId: deps.settings.workerId,
   })
-  await reports.settled()
+  try {
+    await reports.settled()
+  } catch (thrown) {
+    // A record refused for its size even cut to fit (a dead-letter topic that keeps less than the
+    // record headers): that message's problem, never a reason to stop the group (issue 10).
+    // Anything else is infrastructure, already retried: the worker stops without committing.
+    const error = toVectorizeError(thrown)
+    if (error.code !== 'record_too_large' || signal.aborted) throw error
+    deps.logger.error(
+      { task_id: taskId, code: err.code, partition: msg.partition, offset: msg.offset },
+      `could not report this failed task (${error.message}); it is committed all the same`,
+    )
+    return
+  }
   deps.metrics.deadLettered(err.code)
 }
 

@@ -8,6 +8,18 @@ import type { DeadLetter, Reporter } from '../reporters/reporter.ts'
 import type { VectorizeError } from './errors.ts'
 import { withRetry, type RetryPolicy } from './retry.ts'
 
+/**
+ * Longest error message a status record carries, in characters: a reason that quotes a long input
+ * must not make the record too big to send (issue 10).
+ */
+export const maxErrorMessageChars = 2048
+
+function capped(message: string): string {
+  return message.length <= maxErrorMessageChars
+    ? message
+    : `${message.slice(0, maxErrorMessageChars - 1)}…`
+}
+
 export interface TaskReports {
   status(state: TaskState, progress?: StatusMessage['progress'], error?: VectorizeError): void
   result(message: ResultMessage): void
@@ -54,7 +66,7 @@ export class Reports {
       task_id: taskId,
       state,
       ...(progress && { progress }),
-      ...(error && { error: error.toJSON() }),
+      ...(error && { error: { ...error.toJSON(), message: capped(error.message) } }),
       worker_id: this.#workerId,
       at: new Date().toISOString(),
     }

@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import type { Logger } from '../observability/logger.ts'
-import type { SourceMessage, TaskSource } from '../sources/source.ts'
+import type { RevokeOutcome, SourceMessage, TaskSource } from '../sources/source.ts'
 import type { CollectionSpec } from '../stores/store.ts'
 import { CommitTracker } from './commits.ts'
 import { isAbort, toVectorizeError, type VectorizeError } from './errors.ts'
@@ -37,6 +37,7 @@ export class Worker {
   readonly #collections = new Map<string, Promise<void>>()
   #state: WorkerState = 'starting'
   #active = 0
+  #abandoned = 0
   #fatal: VectorizeError | undefined
   #committing: Promise<void> = Promise.resolve()
 
@@ -55,6 +56,11 @@ export class Worker {
   /** Tasks started and not finished (a slot held while waiting for the next message is not one). */
   get activeTasks(): number {
     return this.#active
+  }
+
+  /** Tasks stopped by `abort()` or the end of the grace time: uncommitted, they are redelivered. */
+  get abandonedTasks(): number {
+    return this.#abandoned
   }
 
   get maxConcurrentTasks(): number {
@@ -85,7 +91,8 @@ export class Worker {
   stop(graceMs: number): void {
     if (this.#state !== 'running') return
     this.#state = 'draining'
-    this.#deps.logger.info({ in_flight: this.#slots.used, grace_ms: graceMs }, 'draining')
+    // Tasks started and not finished: a slot held while waiting for the next message is not one.
+    this.#deps.logger.info({ in_flight: this.#active, grace_ms: graceMs }, 'draining')
     this.#pull.abort()
     setTimeout(() => this.#work.abort(), graceMs).unref()
   }
@@ -135,7 +142,8 @@ export class Worker {
   }
 
   #onFatal(err: unknown): void {
-    if (this.#work.signal.aborted) return // shutdown: the message stays uncommitted and comes back
+    // shutdown: the message stays uncommitted and comes back
+    if (this.#work.signal.aborted) return void this.#abandoned++
     const error = toVectorizeError(err)
     if (!this.#fatal) {
       this.#fatal = error
@@ -149,7 +157,7 @@ export class Worker {
    * done, then forget them, so a late completion is never committed by a worker that lost the
    * partition (tulios/kafkajs#1046). Unfinished work is redelivered to the new owner.
    */
-  async #revoked(partitions: readonly number[]): Promise<void> {
+  async #revoked(partitions: readonly number[]): Promise<RevokeOutcome> {
     const deadline = performance.now() + this.#options.revokeTimeoutMs
     while (this.#tracker.inflightIn(partitions) > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 25))
@@ -157,7 +165,7 @@ export class Worker {
     await this.#commit()
     const abandoned = this.#tracker.inflightIn(partitions)
     for (const partition of partitions) this.#tracker.revoke(partition)
-    this.#deps.logger.info({ partitions, abandoned }, 'partitions revoked')
+    return { abandoned } // the source logs the revocation once, with this
   }
 
   #ensureCollection(spec: CollectionSpec): Promise<void> {

@@ -73,36 +73,33 @@ async function expectExit(
 }
 
 describe('vectorize submit', () => {
-  it('should enqueue the valid lines, name the rejected ones with their codes and exit 65', async (t) => {
+  const mixed = [
+    text('ok-1', 'first valid task'),
+    'this is not json',
+    JSON.stringify({ type: 'text', text: 'no task id' }),
+    '',
+    text('ok-2', 'second valid task'),
+  ]
+  const nothingQueued = { queued: 0, started: 0, progress: 0, succeeded: 0, failed: 0 }
+
+  it('should send nothing when a line is rejected, name the rejected lines with their codes and exit 65', async (t) => {
     const ws = await createWorkspace((fn) => t.after(fn))
-    const file = await writeLines(ws, 'mixed.jsonl', [
-      text('ok-1', 'first valid task'),
-      'this is not json',
-      JSON.stringify({ type: 'text', text: 'no task id' }),
-      '',
-      text('ok-2', 'second valid task'),
-    ])
+    const file = await writeLines(ws, 'mixed.jsonl', mixed)
 
     const plain = await expectExit(ws, ['submit', file], 65)
-    assert.match(plain.stdout, /submitted 2 tasks/)
+    assert.match(plain.stdout, /submitted 0 tasks/)
     assert.match(plain.stdout, /line 2: invalid_json: /)
     assert.match(plain.stdout, /line 3: invalid_task: task_id/)
-    assert.match(plain.stdout, /rejected 2 invalid line\(s\)/)
-    assert.equal(await countQueuedMessages(ws.queueDir), 2)
-    assert.deepEqual(await ws.json<Counts>(['status']), {
-      queued: 2,
-      started: 0,
-      progress: 0,
-      succeeded: 0,
-      failed: 0,
-    })
+    assert.match(plain.stdout, /rejected 2 invalid line\(s\); nothing was sent/)
+    assert.equal(await countQueuedMessages(ws.queueDir), 0, 'all or nothing')
+    assert.deepEqual(await ws.json<Counts>(['status']), nothingQueued)
 
     const json = await expectExit(ws, ['--json', 'submit', file], 65)
     const report = JSON.parse(json.stdout) as {
       submitted: number
       rejected: { line: number; code: string; message: string }[]
     }
-    assert.equal(report.submitted, 2)
+    assert.equal(report.submitted, 0)
     assert.deepEqual(
       report.rejected.map((r) => [r.line, r.code]),
       [
@@ -110,10 +107,41 @@ describe('vectorize submit', () => {
         [3, 'invalid_task'],
       ],
     )
+    assert.equal(await countQueuedMessages(ws.queueDir), 0)
+
+    // a script that fixes the file and submits again sends each task once
+    await writeLines(ws, 'mixed.jsonl', [mixed[0]!, mixed[4]!])
+    await expectExit(ws, ['submit', file], 0)
+    assert.equal(await countQueuedMessages(ws.queueDir), 2)
+  })
+
+  it('should send the valid lines with --partial and every line with --raw', async (t) => {
+    const ws = await createWorkspace((fn) => t.after(fn))
+    const file = await writeLines(ws, 'mixed.jsonl', mixed)
+    const partial = await expectExit(ws, ['submit', '--partial', file], 65)
+    assert.match(partial.stdout, /submitted 2 tasks/)
+    assert.match(partial.stdout, /line 2: invalid_json: /)
+    assert.match(partial.stdout, /the valid ones were sent \(--partial\)/)
+    assert.equal(await countQueuedMessages(ws.queueDir), 2)
+    assert.equal((await ws.json<Counts>(['status'])).queued, 2)
 
     const raw = await expectExit(ws, ['--json', 'submit', '--raw', file], 0)
     assert.deepEqual(JSON.parse(raw.stdout), { submitted: 4, rejected: [] })
-    assert.equal(await countQueuedMessages(ws.queueDir), 2 + 2 + 4)
+    assert.equal(await countQueuedMessages(ws.queueDir), 2 + 4)
+  })
+
+  it('should read stdin all or nothing too, keeping line numbers', async (t) => {
+    const ws = await createWorkspace((fn) => t.after(fn))
+    const refused = await ws.run(['--json', 'submit', '-'], { input: mixed.join('\n') })
+    assert.equal(refused.code, 65, describeRun(['submit', '-'], refused))
+    const report = JSON.parse(refused.stdout) as { submitted: number; rejected: { line: number }[] }
+    assert.deepEqual([report.submitted, report.rejected.map((r) => r.line)], [0, [2, 3]])
+    assert.equal(await countQueuedMessages(ws.queueDir), 0)
+    const valid = [mixed[0]!, '', mixed[4]!].join('\n')
+    const sent = await ws.run(['--json', 'submit'], { input: valid })
+    assert.equal(sent.code, 0, describeRun(['submit'], sent))
+    assert.deepEqual(JSON.parse(sent.stdout), { submitted: 2, rejected: [] })
+    assert.equal(await countQueuedMessages(ws.queueDir), 2)
   })
 })
 

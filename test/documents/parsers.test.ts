@@ -4,19 +4,10 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { defaultContentLimits } from '../../src/content/content.ts'
-import type { ParsedDocument, ParseInput } from '../../src/documents/document.ts'
+import { defaultDocumentLimits, type ParsedDocument } from '../../src/documents/document.ts'
 import { formatOf, parsers } from '../../src/documents/index.ts'
 import type { VectorizeError } from '../../src/worker/errors.ts'
-import { makeDocx, makePdf } from '../helpers/documents.ts'
-
-const input = (bytes: Buffer | string, extra: Partial<ParseInput> = {}): ParseInput => ({
-  bytes: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes),
-  origin: 'test',
-  limits: defaultContentLimits,
-  signal: new AbortController().signal,
-  ...extra,
-})
+import { makeDocx, makePdf, parseInput as input } from '../helpers/documents.ts'
 
 /** Each section as [text, page or heading path] for readable assertions. */
 const sectionsOf = (doc: ParsedDocument) =>
@@ -73,7 +64,7 @@ describe('document parsers', () => {
 
   it('should refuse a PDF over the page limit before reading its pages', async () => {
     const pdf = await makePdf(['a', 'b', 'c'])
-    const limits = { ...defaultContentLimits, max_pdf_pages: 2 }
+    const limits = { ...defaultDocumentLimits, max_pdf_pages: 2 }
     await assert.rejects(parsers.pdf.parse(input(pdf, { limits })), (err: VectorizeError) => {
       assert.equal(err.code, 'document_too_large')
       assert.match(err.message, /3 pages, over content.max_pdf_pages \(2\)/)
@@ -83,7 +74,7 @@ describe('document parsers', () => {
 
   it('should stop a PDF parse at content.max_document_ms', async () => {
     const pdf = await makePdf(Array.from({ length: 50 }, (_, i) => `page ${i} text`))
-    const limits = { ...defaultContentLimits, max_document_ms: 1 }
+    const limits = { ...defaultDocumentLimits, max_document_ms: 1 }
     await assert.rejects(parsers.pdf.parse(input(pdf, { limits })), {
       code: 'document_too_large',
       message: /took longer than content\.max_document_ms \(1\)/,

@@ -8,9 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
+import type { DoublesSpec } from './doubles.ts'
 import { repoRoot, testModels } from './models.ts'
 
 export const CLI = join(repoRoot(), 'bin', 'vectorize.js')
+/** The same CLI with test doubles put in at its composition root (vectorize-doubles.ts). */
+const CLI_WITH_DOUBLES = join(repoRoot(), 'dist', 'test', 'helpers', 'vectorize-doubles.js')
 export const DEFAULT_MODEL = 'vectorize-test/minilm-tiny'
 
 export interface CliResult {
@@ -26,6 +29,10 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Kill the child (SIGKILL) and reject after this long; default 60 s. */
   readonly timeoutMs?: number
+  /** Run the CLI with these test doubles in it (doubles.ts). */
+  readonly doubles?: DoublesSpec
+  /** Written to the child's stdin, which is then closed (an empty stdin without it). */
+  readonly input?: string
 }
 
 /** A child started in the background; its output is collected (and capped) so pipes never fill. */
@@ -91,7 +98,15 @@ export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
     VECTORIZE_WORKER_HTTP_PORT: '0',
   })
   const start = (args: readonly string[], options: RunOptions = {}): Background => {
-    const background = spawnCli(args, dir, { ...env, ...options.env })
+    const doubles = options.doubles && { VECTORIZE_TEST_DOUBLES: JSON.stringify(options.doubles) }
+    const bin = doubles ? CLI_WITH_DOUBLES : CLI
+    const background = spawnCli(
+      bin,
+      args,
+      dir,
+      { ...env, ...options.env, ...doubles },
+      options.input,
+    )
     children.add(background.child)
     const forget = () => void children.delete(background.child)
     background.exited.then(forget, forget)
@@ -117,12 +132,19 @@ function cliEnv(own: Record<string, string>): NodeJS.ProcessEnv {
 
 const MAX_OUTPUT = 4 * 1024 * 1024
 
-function spawnCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Background {
-  const child = spawn(process.execPath, [CLI, ...args], {
+function spawnCli(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Background {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
+  child.stdin.end(input) // closed at once: a command that reads stdin sees its end
   const out = { stdout: '', stderr: '' }
   const collect = (key: keyof typeof out) => (chunk: Buffer) => {
     if (out[key].length < MAX_OUTPUT) out[key] += chunk.toString('utf8')

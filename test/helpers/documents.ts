@@ -5,6 +5,18 @@
 import { crc32, deflateRawSync } from 'node:zlib'
 import { Document, HeadingLevel, Packer, Paragraph } from 'docx'
 import PDFDocument from 'pdfkit'
+import { defaultDocumentLimits, type ParseInput } from '../../src/documents/document.ts'
+
+/** A parser's input: these bytes (or UTF-8 text) with the default limits, never cancelled. */
+export function parseInput(bytes: Buffer | string, extra: Partial<ParseInput> = {}): ParseInput {
+  return {
+    bytes: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes),
+    origin: 'test',
+    limits: defaultDocumentLimits,
+    signal: new AbortController().signal,
+    ...extra,
+  }
+}
 
 /** One PDF page per entry, each page's text as given (pdfkit wraps long lines). */
 export function makePdf(pages: readonly string[], title?: string): Promise<Buffer> {
@@ -95,4 +107,31 @@ export function docxBomb(): Buffer {
     { name: '[Content_Types].xml', data: Buffer.from('<Types/>') },
     { name: 'word/document.xml', data: Buffer.alloc(64 * 1024 * 1024, 0x20) },
   ])
+}
+
+const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+/**
+ * Documents well within the byte, zip and page limits that take their parser seconds, for the parse
+ * time limit (parsed without one on a 2-core machine at load ~20: HTML 7 s, Markdown 9 s, DOCX 24 s).
+ */
+export const slowDocuments = {
+  /** 1,000,000 nested `<div>`s (5 MB). */
+  html: (): Buffer => Buffer.from('<div>'.repeat(1_000_000) + 'deep'),
+  /** 5,000 headings, each of nested emphasis and links (4 MB). */
+  md: (): Buffer => {
+    const heading = '# ' + '*a **a ['.repeat(50) + 'b' + '](x) a** a*'.repeat(50) + '\n'
+    return Buffer.from(heading.repeat(5_000))
+  },
+  /** A DOCX whose document.xml is 100,000 paragraphs (5.7 MB, 0.6 MB zipped: ratio ~9). */
+  docx: (): Buffer => {
+    const body: string[] = []
+    for (let i = 0; i < 100_000; i++)
+      body.push(`<w:p><w:r><w:t>paragraph ${i} of ${(i * 7919) % 100_003}</w:t></w:r></w:p>`)
+    const xml = `<?xml version="1.0"?><w:document ${W}><w:body>${body.join('')}</w:body></w:document>`
+    return makeZip([
+      { name: '[Content_Types].xml', data: Buffer.from('<Types/>') },
+      { name: 'word/document.xml', data: Buffer.from(xml) },
+    ])
+  },
 }

@@ -15,8 +15,10 @@ import type { KafkaSettings } from '../../src/kafka/client.ts'
 import type { ResultMessage, StatusMessage } from '../../src/protocol/report.ts'
 import { contentId, vectorId } from '../../src/worker/ids.ts'
 import { createWorkspace, describeRun, tail, type CliResult, type Workspace } from './cli.ts'
+import type { DoublesSpec } from './doubles.ts'
 import type { ReadRecord } from './kafka.ts'
 import { createTopics, GroupProbe, kafkaSettings, readToEnd, watchTopic } from './kafka.ts'
+import type { TopicConfigs } from './kafka.ts'
 import { lancedbUnderTest, type StoreUnderTest } from './stores-under-test.ts'
 import { waitUntil } from './wait.ts'
 
@@ -119,20 +121,33 @@ export interface KafkaCluster {
   readonly board: StatusBoard
   /** `vectorize submit` of these lines (`--raw` to skip validation); expects exit 0. */
   submit(lines: readonly string[], options?: { raw?: boolean }): Promise<void>
-  /** Starts `vectorize worker` with this worker id (and extra environment). */
-  worker(id: string, env?: Record<string, string>): CliWorker
+  /** Starts `vectorize worker` with this worker id (and extra environment, test doubles). */
+  worker(id: string, env?: Record<string, string>, doubles?: DoublesSpec): CliWorker
   /** Waits for `done`; fails at once when a worker exits that was not told to. */
   waitFor(what: () => string, done: () => boolean, timeoutMs: number): Promise<void>
+}
+
+export interface ClusterOptions {
+  readonly partitions: number
+  readonly sessionTimeoutMs?: number
+  /** Configs of the topics by role (`tasks`, `dlq`...), e.g. `max.message.bytes`. */
+  readonly topicConfigs?: Partial<Record<keyof KafkaSettings['topics'], Record<string, string>>>
 }
 
 /** Fresh topics (`partitions` each) and group, a workspace, and the status topic followed. */
 export async function kafkaCluster(
   t: TestContext,
-  { partitions, sessionTimeoutMs = 10_000 }: { partitions: number; sessionTimeoutMs?: number },
+  { partitions, sessionTimeoutMs = 10_000, topicConfigs = {} }: ClusterOptions,
 ): Promise<KafkaCluster> {
   const ws = await createWorkspace((fn) => t.after(fn))
   const settings = kafkaSettings({ session_timeout_ms: sessionTimeoutMs })
-  await createTopics(t, allTopics(settings), partitions)
+  const configs: TopicConfigs = Object.fromEntries(
+    Object.entries(topicConfigs).map(([role, config]) => [
+      settings.topics[role as keyof KafkaSettings['topics']],
+      config,
+    ]),
+  )
+  await createTopics(t, allTopics(settings), partitions, configs)
   const env = kafkaEnv(settings)
   const board = new StatusBoard()
   await watchTopic(t, settings.topics.status, (r) => board.add(r))
@@ -149,8 +164,9 @@ export async function kafkaCluster(
     if (result.code !== 0) throw new Error(describeRun(args, result))
   }
 
-  const worker = (id: string, extra: Record<string, string> = {}): CliWorker => {
-    const bg = ws.start(['worker'], { env: { ...env, VECTORIZE_WORKER_WORKER_ID: id, ...extra } })
+  const worker = (id: string, extra: Record<string, string> = {}, doubles?: DoublesSpec) => {
+    const workerEnv = { ...env, VECTORIZE_WORKER_WORKER_ID: id, ...extra }
+    const bg = ws.start(['worker'], { env: workerEnv, ...(doubles && { doubles }) })
     let told = false
     let result: CliResult | undefined
     const exited = bg.exited.then((r) => (result = r))

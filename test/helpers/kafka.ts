@@ -54,11 +54,15 @@ function testKafka(): Promise<KafkaClient> {
   return createClient(kafkaSettings(), silentLogger)
 }
 
-/** Creates the topics now and deletes them after the test. */
+/** Topic configs (`max.message.bytes`...) per topic name, for `createTopics`. */
+export type TopicConfigs = Readonly<Record<string, Readonly<Record<string, string>>>>
+
+/** Creates the topics now (with `configs` where given) and deletes them after the test. */
 export async function createTopics(
   t: TestContext,
   topics: readonly string[],
   partitions: number,
+  configs: TopicConfigs = {},
 ): Promise<void> {
   dropTopicsAfter(t, topics)
   // A broker that has just (re)started can time out a first creation: try again, it is idempotent.
@@ -70,6 +74,10 @@ export async function createTopics(
             topic,
             numPartitions: partitions,
             replicationFactor: 1,
+            configEntries: Object.entries(configs[topic] ?? {}).map(([name, value]) => ({
+              name,
+              value,
+            })),
           })),
           timeout: 30_000,
         }),

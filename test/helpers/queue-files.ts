@@ -1,8 +1,8 @@
 /**
- * Reads the local queue's files the way an operator would (`jq` on status.log and dlq.log), so
- * tests can check what the CLI reports against what is on disk.
+ * Reads the local queue's files the way an operator would (`jq` on status.log and the dlq-*.log
+ * segments), so tests can check what the CLI reports against what is on disk.
  */
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export interface FoldedTask {
@@ -61,14 +61,23 @@ export interface DeadLetterLine {
   readonly origin: { readonly topic: string; readonly partition: number; readonly offset: number }
 }
 
+/** Dead letters of all segments of the dead-letter log (`dlq-<base offset>.log`), in order. */
 export async function readDeadLetters(queueDir: string): Promise<DeadLetterLine[]> {
-  const lines = await readLines(join(queueDir, 'dlq.log'))
+  const lines = await segmentLines(queueDir, 'dlq')
   return lines.map((line) => JSON.parse(line) as DeadLetterLine)
 }
 
-/** Messages in tasks.log (one line each). */
+/** Messages in the task log's segments (`tasks-<base offset>.log`, one line each). */
 export async function countQueuedMessages(queueDir: string): Promise<number> {
-  return (await readLines(join(queueDir, 'tasks.log'))).length
+  return (await segmentLines(queueDir, 'tasks')).length
+}
+
+async function segmentLines(queueDir: string, prefix: string): Promise<string[]> {
+  const names = await readdir(queueDir).catch(() => [])
+  const segments = names.filter((n) => new RegExp(`^${prefix}-\\d{20}\\.log$`).test(n)).sort()
+  const lines: string[] = []
+  for (const name of segments) lines.push(...(await readLines(join(queueDir, name))))
+  return lines
 }
 
 async function readLines(path: string): Promise<string[]> {

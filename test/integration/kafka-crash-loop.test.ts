@@ -1,6 +1,6 @@
 /**
- * Issue 3, crash loops: one task in 600 kills the worker process as it starts (SIGKILL through the
- * VECTORIZE_TEST_CRASH_TASK hook, as a native crash or an OOM kill in inference would). A
+ * Issue 3, crash loops: one task in 600 kills the worker process as it starts (SIGKILL from a test
+ * double put into the CLI, doubles.ts, as a native crash or an OOM kill in inference would). A
  * supervisor restarts the worker after every death, as an orchestrator would. The worker must not
  * crash-loop forever: after `processing.max_crashes` (3) deaths charged to that message it is
  * dead-lettered with `crash_loop`, and every healthy task succeeds exactly once.
@@ -30,8 +30,8 @@ describe('vectorize worker on Kafka (crash loop)', { skip: skipKafka, timeout: 3
     lines.splice(250, 0, JSON.stringify({ ...poison, collection: COLLECTION }))
     await cluster.submit(lines)
 
+    const doubles = { crashOnTask: POISON_ID }
     const env = {
-      VECTORIZE_TEST_CRASH_TASK: POISON_ID,
       VECTORIZE_WORKER_PROCESSING_MAX_CRASHES: String(MAX_CRASHES),
       // Static membership: the restarted worker takes its partitions back without a rebalance.
       VECTORIZE_WORKER_KAFKA_GROUP_INSTANCE_ID: 'w-loop',
@@ -43,7 +43,7 @@ describe('vectorize worker on Kafka (crash loop)', { skip: skipKafka, timeout: 3
     const t0 = performance.now()
     let worker: CliWorker = startWorker()
     function startWorker(): CliWorker {
-      const w = cluster.worker(`w-loop-${deaths.length}`, env)
+      const w = cluster.worker(`w-loop-${deaths.length}`, env, doubles)
       void w.exited.then((result) => {
         logs.push(
           ...result.stderr.split('\n').filter((l) => /died|marker|assigned|crash_loop/.test(l)),

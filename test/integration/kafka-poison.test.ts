@@ -102,6 +102,7 @@ describe(
       for (const p of poison) {
         const at = find(origin, p.bytes, topics.tasks)
         const taskId = p.taskId ?? `${topics.tasks}:${at.partition}:${at.offset}`
+        assert.equal(at.key, p.taskId, 'submit keyed the message by its task id, where it had one')
         const letter = find(letters, p.bytes, topics.dlq)
         const what = `dead letter of ${JSON.stringify(p.bytes.toString())}`
         assert.ok(letter.headers[h.errorReason], `${what}: a reason`)
@@ -114,6 +115,8 @@ describe(
             [h.originTopic]: topics.tasks,
             [h.originPartition]: String(at.partition),
             [h.originOffset]: String(at.offset),
+            // `submit` keys a message by its task_id where it can read one
+            ...(at.key !== undefined && { [h.originKey]: at.key }),
             [h.attempts]: '1',
             [h.workerId]: WORKER,
             [h.taskId]: taskId,

@@ -3,6 +3,7 @@
  * topics with the right keys, values and headers, read back by a plain consumer.
  */
 import * as assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import type { TestContext } from 'node:test'
 import { describe, it } from 'node:test'
 import { silentLogger } from '../../src/observability/logger.ts'
@@ -11,7 +12,8 @@ import { allTopics } from '../../src/kafka/admin.ts'
 import type { KafkaSettings } from '../../src/kafka/client.ts'
 import { kafkaError } from '../../src/kafka/errors.ts'
 import type { DeadLetter } from '../../src/reporters/reporter.ts'
-import { KafkaReporter } from '../../src/reporters/kafka.ts'
+import { deadLetterHeaders as h, KafkaReporter } from '../../src/reporters/kafka.ts'
+import { maxHeaderValueBytes } from '../../src/reporters/kafka-dead-letter.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import {
   createTopics,
@@ -19,7 +21,10 @@ import {
   kafkaSettings,
   readTopic,
   skipKafka,
+  type ReadRecord,
 } from '../helpers/kafka.ts'
+import { reporterContract, type Written } from '../reporters/contract.ts'
+import { captureLogs } from '../helpers/logs.ts'
 
 const deps = { logger: silentLogger }
 const opts = () => ({ signal: AbortSignal.timeout(30_000) })
@@ -106,6 +111,79 @@ describe('KafkaReporter', { skip: skipKafka, timeout: 60_000 }, () => {
     })
   })
 
+  it('KafkaReporter should keep the original key and cap long header values', async (t) => {
+    const settings = kafkaSettings()
+    await createTopics(t, allTopics(settings), 1)
+    const reporter = await openReporter(t, settings)
+    const reason = `a reason that quotes its input: ${'é'.repeat(40_000)}`
+    const key = Buffer.from('the-original-key')
+    const error = { ...letter.error, message: reason }
+    await reporter.deadLetter({ ...letter, key, error }, opts())
+
+    const [record] = await readTopic(settings.topics.dlq, 1)
+    assert.ok(record)
+    assert.equal(record.headers['x-origin-key'], 'the-original-key')
+    const capped = record.headers['x-error-reason'] ?? ''
+    assert.ok(Buffer.byteLength(capped) <= maxHeaderValueBytes, `${capped.length} chars`)
+    assert.ok(capped.endsWith('é…'), 'cut on a character boundary, marked')
+    assert.deepEqual([...record.value], [...letter.value], 'the payload is whole')
+    assert.equal(record.headers['x-payload-truncated'], undefined)
+  })
+
+  it('KafkaReporter should send a dead letter without its payload when the topic refuses it', async (t) => {
+    const settings = kafkaSettings()
+    await createTopics(t, allTopics(settings), 1, {
+      [settings.topics.dlq]: { 'max.message.bytes': String(64 * 1024) },
+    })
+    const reporter = await openReporter(t, settings)
+    const value = Buffer.alloc(200_000, 0x61) // under kafka.max_message_bytes, over the topic's
+    await reporter.deadLetter({ ...letter, value }, opts())
+
+    const [record] = await readTopic(settings.topics.dlq, 1)
+    assert.ok(record)
+    assert.equal(record.value.length, 0, 'no payload')
+    assert.deepEqual(
+      [
+        record.headers['x-payload-truncated'],
+        record.headers['x-payload-bytes'],
+        record.headers['x-payload-sha256'],
+        record.headers['x-error-code'],
+      ],
+      ['true', '200000', createHash('sha256').update(value).digest('hex'), 'invalid_json'],
+    )
+  })
+
+  it('KafkaReporter should refuse a result record over the limit as record_too_large', async (t) => {
+    const settings = { ...kafkaSettings(), max_message_bytes: 20_000 }
+    await createTopics(t, allTopics(settings), 1)
+    const reporter = await openReporter(t, settings)
+    const ids = Array.from({ length: 2_000 }, (_, i) => `vector-id-${i}`) // ~30 KB
+    await assert.rejects(reporter.result({ ...result, ids }, opts()), (err) => {
+      assert.ok(err instanceof VectorizeError)
+      assert.deepEqual([err.code, err.retriable], ['record_too_large', false])
+      assert.match(err.message, /result record of task t-1 .*kafka\.max_message_bytes \(20000\)/)
+      return true
+    })
+  })
+
+  it('KafkaReporter should warn at start-up, naming both settings, when the topic limits and kafka.max_message_bytes disagree', async (t) => {
+    const settings = kafkaSettings()
+    await createTopics(t, allTopics(settings), 1, {
+      [settings.topics.tasks]: { 'max.message.bytes': String(4 * 1024 * 1024) },
+      [settings.topics.dlq]: { 'max.message.bytes': String(64 * 1024) },
+    })
+    const logs = captureLogs()
+    const reporter = await KafkaReporter.create({ kafka: settings }, { logger: logs.logger })
+    t.after(() => reporter.close())
+    const warned = logs.warnings().map((l) => [l.topic, l.msg] as const)
+    const about = (topic: string) => warned.filter(([at]) => at === topic).map(([, msg]) => msg)
+    assert.equal(about(settings.topics.tasks).length, 1, JSON.stringify(warned))
+    assert.match(about(settings.topics.tasks)[0]!, /4194304.*kafka\.max_message_bytes \(1000000\)/)
+    assert.equal(about(settings.topics.dlq).length, 1, JSON.stringify(warned))
+    assert.match(about(settings.topics.dlq)[0]!, /65536 bytes \(max\.message\.bytes\)/)
+    assert.deepEqual(about(settings.topics.status), [], 'the default limit is fine')
+  })
+
   it('KafkaReporter should create its topics when kafka.create_topics is set', async (t) => {
     const settings = { ...kafkaSettings(), create_topics: true, partitions: 2 }
     dropTopicsAfter(t, allTopics(settings))
@@ -126,6 +204,51 @@ describe('KafkaReporter', { skip: skipKafka, timeout: 60_000 }, () => {
   })
 })
 
+/** A dead letter as a plain consumer of the DLQ topic sees it: its bytes and headers. */
+function fromRecord(record: ReadRecord): DeadLetter {
+  const header = record.headers
+  return {
+    value: new Uint8Array(record.value ?? Buffer.alloc(0)),
+    taskId: header[h.taskId]!,
+    error: {
+      code: header[h.errorCode] as DeadLetter['error']['code'],
+      message: header[h.errorReason]!,
+      class: header[h.errorClass] as DeadLetter['error']['class'],
+    },
+    origin: {
+      topic: header[h.originTopic]!,
+      partition: Number(header[h.originPartition]),
+      offset: Number(header[h.originOffset]),
+    },
+    attempts: Number(header[h.attempts]),
+    workerId: header[h.workerId]!,
+  }
+}
+
+describe('KafkaReporter contract', { skip: skipKafka }, () => {
+  reporterContract(
+    'KafkaReporter',
+    async (t) => {
+      const settings = kafkaSettings()
+      await createTopics(t, allTopics(settings), 2)
+      const reporter = await openReporter(t, settings)
+      const read = async (n: { statuses: number; results: number; deadLetters: number }) => {
+        const topic = async (name: string, count: number) =>
+          count === 0 ? [] : await readTopic(name, count)
+        const parse = <T>(r: ReadRecord) => JSON.parse(r.value.toString()) as T
+        const written: Written = {
+          statuses: (await topic(settings.topics.status, n.statuses)).map(parse<StatusMessage>),
+          results: (await topic(settings.topics.results, n.results)).map(parse<ResultMessage>),
+          deadLetters: (await topic(settings.topics.dlq, n.deadLetters)).map(fromRecord),
+        }
+        return written
+      }
+      return { reporter, read }
+    },
+    { timeoutMs: 60_000 },
+  )
+})
+
 describe('Kafka error translation', () => {
   const translate = (err: unknown) => kafkaError(err, 'reporter_unavailable', 'cannot produce')
 
@@ -142,15 +265,21 @@ describe('Kafka error translation', () => {
     for (const err of [
       { code: 29, message: 'topic authorization failed' },
       { code: -169, message: 'authentication' },
-      { code: 10, message: 'message too large' },
       { code: -1, fatal: true, message: 'fenced' },
       { errors: [{ code: 36 }, { code: 38, message: 'bad replication factor' }] },
     ]) {
       const translated = translate(err)
       assert.equal(translated.retriable, false, JSON.stringify(err))
-      assert.equal(translated.code, 'reporter_unavailable')
+      assert.equal(translated.code, 'reporter_refused')
     }
     assert.match(translate({ errors: [{ code: 38, message: 'bad rf' }] }).message, /bad rf/)
+  })
+
+  it('kafkaError should make a record refused for its size record_too_large, not an outage', () => {
+    for (const code of [10, 18]) {
+      const translated = translate({ code, message: 'Broker: Message size too large' })
+      assert.deepEqual([translated.code, translated.retriable], ['record_too_large', false])
+    }
   })
 
   it('kafkaError should keep a VectorizeError as it is', () => {

@@ -49,9 +49,7 @@ class Outage {
             if (performance.now() >= this.#until) return target.upsert(...args)
             this.failed++
             return Promise.reject(
-              new VectorizeError('store_unavailable', 'connection refused (injected outage)', {
-                retriable: true,
-              }),
+              new VectorizeError('store_unavailable', 'connection refused (injected outage)'),
             )
           }
         }

@@ -7,6 +7,7 @@ import { TransformersModels } from '../../src/models/transformers.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
+import { modelContract } from './contract.ts'
 
 const signal = new AbortController().signal
 const texts = [
@@ -128,7 +129,7 @@ describe('TransformersModels', () => {
       err.message,
       new RegExp(join(dir, 'acme', 'not-a-model', 'onnx', 'model.onnx').replace(/[/.]/g, '\\$&')),
     )
-    assert.match(err.message, /downloads are disabled/)
+    assert.match(err.message, /models\.allow_remote: false.*models pull.*models import/)
     const missingDefault = new TransformersModels(
       modelOptions({ default: 'sentence-transformers/all-MiniLM-L6-v2' }),
       { logger: silentLogger },
@@ -191,4 +192,10 @@ describe('TransformersModels', () => {
     )
     assert.ok(worstGap < 250, `the main thread stalled for ${worstGap.toFixed(0)} ms`)
   })
+})
+
+modelContract('TransformersModels', async () => {
+  await testModels()
+  const models = new TransformersModels(modelOptions(), { logger: silentLogger })
+  return { models, cleanup: () => models.close() }
 })

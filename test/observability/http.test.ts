@@ -63,6 +63,31 @@ describe('HttpServer', () => {
     })
   })
 
+  it('should answer /ready from probed results, with their age, and never wait on a hung check', async (t) => {
+    const readiness = new Readiness()
+    readiness.add({ name: 'hung', required: false, check: () => new Promise(() => undefined) })
+    readiness.addProbe('source', true, {
+      read: () => ({ ok: false, error: 'cannot read the partition offsets', ageMs: 1_234 }),
+    })
+    readiness.addProbe('store', true, { read: () => ({ ok: true, ageMs: 5 }) })
+    const url = await serve(t, readiness, () => ({ ok: true }))
+    const ready = await fetch(`${url}/ready`)
+    assert.equal(ready.status, 503)
+    assert.deepEqual(await ready.json(), {
+      status: 'not_ready',
+      checks: {
+        hung: { ok: false, required: false, error: 'no answer in time' },
+        source: {
+          ok: false,
+          required: true,
+          error: 'cannot read the partition offsets',
+          age_ms: 1_234,
+        },
+        store: { ok: true, required: true, age_ms: 5 },
+      },
+    })
+  })
+
   it('should serve metrics with their content type and refuse other paths and methods', async (t) => {
     const url = await serve(t, new Readiness(), () => ({ ok: true }))
     const metrics = await fetch(`${url}/metrics`)

@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test'
 import { suiteCleanup } from '../helpers/cli.ts'
 import { parserMissing, scrape, type Scrape } from '../helpers/prometheus.ts'
 import { runServedWorker, type ServedWorker } from '../helpers/served-worker.ts'
+import { waitUntil } from '../helpers/wait.ts'
 
 const SECRET = 'zebra-payload-7f3a'
 const TEXTS = 40
@@ -54,7 +55,15 @@ describe('worker /metrics', () => {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     tokens = (await finished).tokens
-    if (!missing) after = await scrape(served.url)
+    if (missing) return
+    // The lag is the source probe's, refreshed in the background (http.probe_interval_ms).
+    const lagged = (s: Scrape) =>
+      s.samples.find((x) => x.name === 'vectorize_source_lag_messages')?.value
+    await waitUntil(
+      () => 'the lag in /metrics to show the last commit',
+      async () => lagged((after = await scrape(served.url))) === 0,
+      { timeoutMs: 30_000 },
+    )
   })
 
   it('should serve the Prometheus text format while the worker runs', metricTest, (t) => {

@@ -7,7 +7,9 @@ import { describe, it } from 'node:test'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { ResultMessage, StatusMessage } from '../../src/protocol/report.ts'
 import type { DeadLetter } from '../../src/reporters/reporter.ts'
-import { LocalReporter } from '../../src/reporters/local.ts'
+import { LocalReporter, statusFileName } from '../../src/reporters/local.ts'
+import { readDeadLetters } from '../../src/reporters/local-dlq.ts'
+import { reporterContract, type Written } from './contract.ts'
 
 const deps = { logger: silentLogger }
 const opts = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(30_000) })
@@ -171,17 +173,45 @@ describe('LocalReporter', () => {
       stored.map((d) => Buffer.from(d.value).toString('hex')),
       values.map((v) => v.toString('hex')),
     )
-    const { value, at, ...headers } = stored[0]!
+    assert.deepEqual(
+      stored.map((d) => d.offset),
+      [0, 1, 2, 3],
+    )
+    const { value, at, offset, ...headers } = stored[0]!
     const { value: original, ...expected } = letter('t0', values[0]!)
+    assert.equal(offset, 0)
     assert.deepEqual(Buffer.from(value), Buffer.from(original))
     assert.deepEqual(headers, expected)
     assert.ok(!Number.isNaN(Date.parse(at)))
     // The first line keeps a JSON message readable as JSON.
-    const firstLine = (await readFile(join(reports.dir, 'dlq.log'), 'utf8')).split('\n')[0]!
+    const firstLine = (
+      await readFile(join(reports.dir, 'dlq-00000000000000000000.log'), 'utf8')
+    ).split('\n')[0]!
     assert.deepEqual((JSON.parse(firstLine) as { value: unknown }).value, {
       task_id: 'j',
       type: 'nope',
     })
+  })
+
+  it('LocalReporter should keep the original key of a dead letter that had one', async (t) => {
+    const reports = await tempReports(t)
+    const reporter = await reports.open()
+    const key = Buffer.from([0x6b, 0xff, 0x00, 0x31]) // not UTF-8: kept as bytes
+    await reporter.deadLetter({ ...letter('k1', Buffer.from('{}')), key }, opts())
+    await reporter.deadLetter(letter('k2', Buffer.from('{}')), opts())
+    await reporter.close()
+
+    const reopened = await reports.open()
+    const stored = []
+    for await (const dead of reopened.deadLetters(opts())) stored.push(dead)
+    assert.deepEqual(
+      stored.map((d) => [d.taskId, d.key && Buffer.from(d.key).toString('hex')]),
+      [
+        ['k1', key.toString('hex')],
+        ['k2', undefined],
+      ],
+    )
+    await reopened.close()
   })
 
   it('LocalReporter should share fsyncs among 1,000 concurrent status records', async (t) => {
@@ -216,6 +246,18 @@ describe('LocalReporter', () => {
     assert.equal((await third.task('a', opts()))?.state, 'succeeded')
   })
 
+  it('LocalReporter should cut a record torn by another writer before appending its own', async (t) => {
+    const reports = await tempReports(t)
+    const worker = await reports.open()
+    await worker.status(status('a', 'started'), opts())
+    // Meanwhile another process (a `vectorize submit`) is killed in the middle of its write.
+    await appendFile(join(reports.dir, 'status.log'), '{"task_id":"b","status":{"task_id":"b","sta')
+    await worker.status(status('a', 'succeeded'), opts())
+    const reader = await reports.open()
+    assert.equal((await reader.task('a', opts()))?.state, 'succeeded')
+    assert.equal(await reader.task('b', opts()), undefined)
+  })
+
   it('LocalReporter should refuse records after close', async (t) => {
     const reports = await tempReports(t)
     const reporter = await reports.open()
@@ -223,4 +265,34 @@ describe('LocalReporter', () => {
     await reporter.close()
     await assert.rejects(reporter.status(status('a', 'queued'), opts()), /closed/)
   })
+})
+
+/** What the local reporter made durable, read from its files as an operator would. */
+async function readLocal(dir: string): Promise<Written> {
+  const lines = async (name: string) =>
+    (await readFile(join(dir, name))).toString('latin1').split('\n').filter(Boolean)
+  const records = (await lines(statusFileName)).map(
+    (line) =>
+      JSON.parse(Buffer.from(line, 'latin1').toString('utf8')) as {
+        status?: StatusMessage
+        result?: ResultMessage
+      },
+  )
+  const deadLetters = []
+  const damaged = () => assert.fail('a damaged dead-letter line')
+  for await (const letter of readDeadLetters(dir, AbortSignal.timeout(30_000), damaged)) {
+    const { value, taskId, error, origin, attempts, workerId } = letter
+    deadLetters.push({ value, taskId, error, origin, attempts, workerId })
+  }
+  return {
+    statuses: records.flatMap((r) => (r.status ? [r.status] : [])),
+    results: records.flatMap((r) => (r.result ? [r.result] : [])),
+    deadLetters,
+  }
+}
+
+reporterContract('LocalReporter', async (t) => {
+  const reports = await tempReports(t)
+  const reporter = await reports.open()
+  return { reporter, read: () => readLocal(reports.dir) }
 })

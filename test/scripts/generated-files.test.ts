@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { taskMessage } from '../../src/protocol/task.ts'
-import { generatedFiles } from '../../scripts/generated-files.ts'
+import { errorTable } from '../../src/worker/errors.ts'
+import { errorTableMarkers, generatedFiles, retriedText } from '../../scripts/generated-files.ts'
 import { repoRoot } from '../helpers/models.ts'
 
 describe('generated files', () => {
@@ -13,6 +14,26 @@ describe('generated files', () => {
       const onDisk = await readFile(join(repoRoot(), path), 'utf8')
       assert.equal(onDisk, content, `${path} is out of date: run npm run generate`)
     }
+  })
+
+  it("should list every error code in the README's table as src/worker/errors.ts classifies it", async () => {
+    const readme = await readFile(join(repoRoot(), 'README.md'), 'utf8')
+    const start = readme.indexOf(errorTableMarkers.start)
+    const end = readme.indexOf(errorTableMarkers.end)
+    assert.ok(start >= 0 && end > start, 'README.md has its error-table markers')
+    const rows = readme
+      .slice(start, end)
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => line.split('|').map((cell) => cell.trim()))
+      .map(([, code, kind, retried, meaning]) => [code!.replace(/`/g, ''), kind, retried, meaning])
+    const expected = Object.entries(errorTable).map(([code, kind]) => [
+      code,
+      kind.class,
+      retriedText[kind.class],
+      kind.meaning,
+    ])
+    assert.deepEqual(rows, expected, 'README.md error table is out of date: run npm run generate')
   })
 
   it('should publish JSON Schemas that agree with the worker on valid and invalid messages', () => {

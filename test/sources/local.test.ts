@@ -17,6 +17,8 @@ import { VectorizeError } from '../../src/worker/errors.ts'
 import { sourceContract } from './contract.ts'
 
 const deps = { logger: silentLogger }
+/** The first segment of the task log, where a fresh queue's messages go. */
+const firstSegment = (dir: string): string => join(dir, 'tasks-00000000000000000000.log')
 const signal = (): AbortSignal => AbortSignal.timeout(30_000)
 const text = (value: Uint8Array): string => Buffer.from(value).toString('utf8')
 
@@ -110,7 +112,7 @@ describe('LocalSource', () => {
     const publisher = await queue.publisher()
     await publishTexts(publisher, ['{"n":1}', '{"n":2}'])
     // What a publisher killed in the middle of its write leaves behind.
-    await appendFile(join(queue.dir, 'tasks.log'), '{"ts":1,"crc":1,"j":{"n":"tor')
+    await appendFile(firstSegment(queue.dir), '{"ts":1,"crc":1,"j":{"n":"tor')
 
     const before = await queue.source()
     assert.deepEqual(
@@ -130,7 +132,7 @@ describe('LocalSource', () => {
       seen.map((m) => m.offset),
       [0, 1, 2],
     )
-    const log = await readFile(join(queue.dir, 'tasks.log'), 'utf8')
+    const log = await readFile(firstSegment(queue.dir), 'utf8')
     assert.equal(log.split('\n').length, 4, 'three whole lines and no fragment')
   })
 
@@ -207,7 +209,7 @@ describe('LocalSource', () => {
     assert.equal(await holder.next(), 'ready')
     await assert.rejects(LocalSource.create({ dir: queue.dir }, deps), (err: unknown) => {
       if (!(err instanceof VectorizeError)) return false
-      assert.equal(err.code, 'source_unavailable')
+      assert.equal(err.code, 'queue_locked')
       assert.match(err.message, new RegExp(`pid ${holder.process.pid}\\b`))
       assert.ok(err.message.includes(queue.dir), err.message)
       return true
@@ -280,7 +282,7 @@ describe('LocalSource', () => {
   it('LocalSource should deliver a damaged line as it is, so the worker can report it', async (t) => {
     const queue = await tempQueue(t)
     await publishTexts(await queue.publisher(), ['{"n":1}'])
-    await appendFile(join(queue.dir, 'tasks.log'), '{"ts":1,"crc":2,"j":{"n":2}}\n')
+    await appendFile(firstSegment(queue.dir), '{"ts":1,"crc":2,"j":{"n":2}}\n')
     const seen = await drain(await queue.source())
     assert.deepEqual(
       seen.map((m) => text(m.value)),
@@ -308,7 +310,7 @@ describe('LocalSource', () => {
   it('LocalPublisher should write JSON Lines that keep JSON messages readable', async (t) => {
     const queue = await tempQueue(t)
     await publishTexts(await queue.publisher(), ['{"task_id":"a"}', 'plain text'])
-    const lines = (await readFile(join(queue.dir, 'tasks.log'), 'utf8')).trimEnd().split('\n')
+    const lines = (await readFile(firstSegment(queue.dir), 'utf8')).trimEnd().split('\n')
     const [json, other] = lines.map(
       (l) => JSON.parse(l) as { ts: number; j?: unknown; b64?: string },
     )

@@ -2,17 +2,18 @@
  * Document tasks end to end through the real worker (local queue, LanceDB, the generated tiny
  * model): a 200-page PDF and a large DOCX generated here are chunked with the right pages,
  * heading paths and offsets, with progress on the way; re-sending a document unchanged writes
- * nothing and a shortened one leaves exactly its new chunks; a PDF over the page limit and a
- * zip-bomb DOCX fail with `document_too_large`.
+ * nothing and a shortened one leaves exactly its new chunks; a PDF over the page limit, a zip-bomb
+ * DOCX and HTML, Markdown and DOCX documents that take their parser seconds fail with
+ * `document_too_large`, JSON metadata fields over `processing.max_metadata_bytes` with
+ * `input_too_large`, and the worker goes on with the next task.
  */
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { defaultContentLimits } from '../../src/content/content.ts'
 import { chunkDocument, chunkSettings } from '../../src/documents/chunk.ts'
-import type { DocumentFormat } from '../../src/documents/document.ts'
+import { defaultDocumentLimits, type DocumentFormat } from '../../src/documents/document.ts'
 import { parsers } from '../../src/documents/index.ts'
 import { assembleWorker } from '../../src/main.ts'
 import { TransformersModels } from '../../src/models/transformers.ts'
@@ -22,7 +23,7 @@ import { LocalPublisher, LocalSource } from '../../src/sources/local.ts'
 import { LanceDbStore } from '../../src/stores/lancedb.ts'
 import type { StoredRecord } from '../../src/stores/store.ts'
 import { testConfig } from '../helpers/config.ts'
-import { docxBomb, makeDocx, makePdf, type DocxBlock } from '../helpers/documents.ts'
+import { docxBomb, makeDocx, makePdf, slowDocuments, type DocxBlock } from '../helpers/documents.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 
 const signal = new AbortController().signal
@@ -79,6 +80,8 @@ describe('document tasks through the worker', () => {
     await writeFile(join(docs, 'report.pdf'), await makePdf(pages, 'Annual report'))
     await writeFile(join(docs, 'book.docx'), await makeDocx(docxBlocks()))
     await writeFile(join(docs, 'bomb.docx'), docxBomb())
+    for (const format of ['html', 'md', 'docx'] as const)
+      await writeFile(join(docs, `slow.${format}`), slowDocuments[format]())
   })
   after(async () => {
     await models.close()
@@ -90,6 +93,7 @@ describe('document tasks through the worker', () => {
   async function run(
     messages: unknown[],
     content: Record<string, unknown> = {},
+    processing: Record<string, unknown> = {},
   ): Promise<LogLine[]> {
     const queue = join(dir, `q${runs++}`)
     const publisher = await LocalPublisher.create({ dir: queue }, { logger: silentLogger })
@@ -104,7 +108,7 @@ describe('document tasks through the worker', () => {
     )
     const reporter = await LocalReporter.create({ dir: queue }, { logger: silentLogger })
     const config = testConfig({
-      processing: { default_collection: 'docs' },
+      processing: { default_collection: 'docs', ...processing },
       models: { default: MODEL },
       content: { allowed_roots: [docs], max_pdf_pages: 500, ...content },
     })
@@ -141,7 +145,7 @@ describe('document tasks through the worker', () => {
     const parsed = await parsers[format].parse({
       bytes,
       origin: path,
-      limits: defaultContentLimits,
+      limits: defaultDocumentLimits,
       signal,
     })
     const settings = chunkSettings(chunking, embedder.info.maxTokens)
@@ -296,5 +300,61 @@ describe('document tasks through the worker', () => {
     assert.match(bomb?.error?.message ?? '', /entry word\/document\.xml expands \d+×/)
     const collections = await lance.collections({ signal })
     assert.ok(!collections.some((c) => c.name === 'attacks' && c.count > 0))
+  })
+
+  it('should fail documents that take their parser too long at content.max_document_ms, and go on', async () => {
+    const slow = (['html', 'md', 'docx'] as const).map((format) => ({
+      task_id: `slow-${format}`,
+      type: 'document',
+      collection: 'slow',
+      document: { id: format, path: join(docs, `slow.${format}`) },
+    }))
+    const next = {
+      task_id: 'next',
+      type: 'document',
+      collection: 'slow',
+      document: {
+        id: 'next',
+        content: 'A plain text document after the slow ones.',
+        format: 'txt',
+      },
+    }
+    const lines = await run([...slow, next], { max_document_ms: 50 })
+    for (const format of ['html', 'md', 'docx']) {
+      const state = finalState(lines, `slow-${format}`)
+      assert.equal(state?.state, 'failed', format)
+      assert.equal(state?.error?.code, 'document_too_large', format)
+      assert.match(state?.error?.message ?? '', /took longer than content\.max_document_ms \(50\)/)
+    }
+    assert.equal(finalState(lines, 'next')?.state, 'succeeded')
+    assert.equal(resultOf(lines, 'next')?.counts.vectors, 1)
+  })
+
+  it('should hold metadata from JSON fields to processing.max_metadata_bytes', async () => {
+    const content = JSON.stringify([
+      { body: 'A first record.', tags: ['a'] },
+      { body: 'A second record.', tags: Array.from({ length: 200 }, (_, i) => `tag-${i}`) },
+    ])
+    const json = (task_id: string, metadata: string[]) => ({
+      task_id,
+      type: 'document',
+      collection: 'records',
+      document: { id: task_id, content, format: 'json', fields: { text: ['body'], metadata } },
+    })
+    const lines = await run(
+      [json('tags', ['tags']), json('no-tags', [])],
+      {},
+      {
+        max_metadata_bytes: 1024,
+      },
+    )
+    const tags = finalState(lines, 'tags')
+    assert.equal(tags?.state, 'failed')
+    assert.equal(tags?.error?.code, 'input_too_large')
+    assert.match(
+      tags?.error?.message ?? '',
+      /metadata of record \[1\] from document\.fields\.metadata is \d+ bytes, over processing\.max_metadata_bytes \(1024\); its largest field is tags/,
+    )
+    assert.equal(finalState(lines, 'no-tags')?.state, 'succeeded')
   })
 })

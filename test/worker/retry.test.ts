@@ -4,7 +4,7 @@ import { VectorizeError } from '../../src/worker/errors.ts'
 import { backoffMs, withRetry } from '../../src/worker/retry.ts'
 
 const signal = new AbortController().signal
-const outage = () => new VectorizeError('store_unavailable', 'down', { retriable: true })
+const outage = () => new VectorizeError('store_unavailable', 'down')
 
 describe('withRetry', () => {
   it('should retry infrastructure errors until they pass', async () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { TransformersModels } from '../../src/models/transformers.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { LocalReporter } from '../../src/reporters/local.ts'
+import type { Reporter } from '../../src/reporters/reporter.ts'
 import { LocalPublisher, LocalSource } from '../../src/sources/local.ts'
 import type { SourceMessage, TaskSource } from '../../src/sources/source.ts'
 import { GroupCommitStore } from '../../src/stores/group-commit.ts'
@@ -33,9 +34,7 @@ function flaky(inner: VectorStore, failures: { left: number }): VectorStore {
         return (...args: Parameters<VectorStore['upsert']>) => {
           if (failures.left-- > 0)
             return Promise.reject(
-              new VectorizeError('store_unavailable', 'connection refused (injected)', {
-                retriable: true,
-              }),
+              new VectorizeError('store_unavailable', 'connection refused (injected)'),
             )
           return target.upsert(...args)
         }
@@ -71,6 +70,7 @@ describe('Worker', () => {
     messages: unknown[],
     store: VectorStore,
     crashes: (m: SourceMessage) => number = () => 0,
+    wrapReporter: (r: LocalReporter) => Reporter = (r) => r,
   ) {
     const publisher = await LocalPublisher.create({ dir: queue }, { logger: silentLogger })
     await publisher.publish(
@@ -105,7 +105,7 @@ describe('Worker', () => {
     const { worker, stats } = assembleWorker(config, {
       source: guarded,
       store,
-      reporter,
+      reporter: wrapReporter(reporter),
       models,
       logger: silentLogger,
     })
@@ -187,6 +187,75 @@ describe('Worker', () => {
     assert.equal(second.stats.succeeded, 5, 'the uncommitted tasks came back')
     assert.equal(await lance.count('down', { signal }), 5)
     await second.reporter.close()
+  })
+
+  it('should fail only the task whose result record is too big, never reporting it succeeded first', async () => {
+    const tooBig = (r: LocalReporter): Reporter => ({
+      kind: r.kind,
+      status: (m, o) => r.status(m, o),
+      deadLetter: (l, o) => r.deadLetter(l, o),
+      close: () => r.close(),
+      // what KafkaReporter says when Kafka refuses a record for its size (issue 10)
+      result: (m, o) =>
+        m.task_id === 'big-result'
+          ? Promise.reject(new VectorizeError('record_too_large', `result of ${m.task_id}`))
+          : r.result(m, o),
+    })
+    const messages = ['ok-1', 'big-result', 'ok-2'].map((task_id) => ({
+      task_id,
+      type: 'text',
+      text: `text of ${task_id}`,
+      collection: 'results',
+    }))
+    const { stats, reporter, outcome } = await run(
+      join(dir, 'q-result'),
+      messages,
+      lance,
+      () => 0,
+      tooBig,
+    )
+    assert.equal(outcome, undefined, 'the worker did not stop')
+    assert.deepEqual([stats.succeeded, stats.failed], [2, 1])
+    const log = await readFile(join(dir, 'q-result', 'status.log'), 'utf8')
+    const states = log
+      .split('\n')
+      .filter((l) => l.includes('"big-result"'))
+      .map((l) => (JSON.parse(l) as { status: { state: string } }).status.state)
+    assert.deepEqual(states, ['started', 'failed'], 'never `succeeded` before `failed`')
+    const letters = []
+    for await (const letter of reporter.deadLetters({ signal })) letters.push(letter)
+    assert.deepEqual(
+      letters.map((l) => [l.taskId, l.error.code]),
+      [['big-result', 'record_too_large']],
+    )
+    await reporter.close()
+  })
+
+  it('should go on when a dead letter is refused for its size even cut to fit', async () => {
+    const refusing = (r: LocalReporter): Reporter => ({
+      kind: r.kind,
+      status: (m, o) => r.status(m, o),
+      result: (m, o) => r.result(m, o),
+      close: () => r.close(),
+      deadLetter: () => Promise.reject(new VectorizeError('record_too_large', 'dead letter')),
+    })
+    const messages = [
+      { task_id: 'fine-1', type: 'text', text: 'a fine text', collection: 'refused' },
+      { task_id: 'empty', type: 'text', text: '', collection: 'refused' },
+      { task_id: 'fine-2', type: 'text', text: 'another fine text', collection: 'refused' },
+    ]
+    const { stats, reporter, outcome } = await run(
+      join(dir, 'q-refused'),
+      messages,
+      lance,
+      () => 0,
+      refusing,
+    )
+    assert.equal(outcome, undefined, 'the worker did not stop')
+    assert.deepEqual([stats.succeeded, stats.failed], [2, 1])
+    assert.equal((await reporter.task('empty', { signal }))?.state, 'failed')
+    assert.equal((await reporter.task('fine-2', { signal }))?.state, 'succeeded')
+    await reporter.close()
   })
 
   it('should report progress for a batch task and store one vector per item', async () => {
