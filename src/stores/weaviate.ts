@@ -10,9 +10,10 @@
  * the client's serializer, which idles 0.5 s per call, is replaced by a synchronous one
  * (weaviate-serialize.ts). Per batch the store makes that one call: the class and its properties
  * are cached, and a property is added only when a record first brings a new metadata field. The
- * streaming batcher (`batch.stream`, `data.ingest`: server-side batching) needs Weaviate 1.36 and
- * Node 22 (on 3.12 it calls Set.prototype.difference, which Node 20 lacks). Filters:
- * weaviate-filter.ts; errors: weaviate-errors.ts; connection: weaviate-connect.ts.
+ * streaming batcher (`batch.stream`, `data.ingest`) is not used: it is server-side batching, which
+ * the client refuses below Weaviate 1.36 (`supportsServerSideBatching`; the tested server is
+ * services/versions.env's). Filters: weaviate-filter.ts; errors: weaviate-errors.ts; connection:
+ * weaviate-connect.ts.
  */
 import { Filters, type WeaviateClient } from 'weaviate-client'
 import type { Logger } from '../observability/logger.ts'
