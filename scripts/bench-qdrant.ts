@@ -73,6 +73,11 @@ async function main(): Promise<void> {
     batch_size: 256,
     max_batch_bytes: 8 * 1024 * 1024,
     concurrency: 2,
+    // the fields the filtered searches below use (vector_databases.qdrant.payload_indexes)
+    payload_indexes: [
+      { field: 'lang', type: 'keyword' },
+      { field: 'n', type: 'float' },
+    ] as const,
   }
   const store = await QdrantStore.create(config, { logger: silentLogger })
   try {

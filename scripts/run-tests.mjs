@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // Runs the compiled tests under dist/<dir> with node:test. Node 20 has no --test exclusion or
 // glob support, so this script lists the files itself: `test/integration` (tests that need
-// services) and `test/browser` (the dashboard in Chromium, with services) only run when asked for
-// by name, one file at a time (they share the services).
+// services), `test/browser` (the dashboard in Chromium, with services) and `test/real-model` (the
+// imported real models: `npm run test:real-model`) only run when asked for by name, one file at a
+// time (they share the services).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 const roots = process.argv.slice(2)
 if (roots.length === 0) roots.push('test')
-const tiers = ['integration', 'browser']
+const tiers = ['integration', 'browser', 'real-model']
 const asked = new Set(tiers.filter((tier) => roots.some((r) => r.includes(tier))))
 const serial = asked.size > 0
 

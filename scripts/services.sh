@@ -6,17 +6,20 @@
 #             not in the default set unless its binary is already cached (name it to build it)
 # All listen on 127.0.0.1 only. No Docker needed.
 #
-# Usage: scripts/services.sh up|down|status|env [kafka|redis|weaviate ...]   (no names: all services)
-#   up      start what is not running, wait until it answers; a no-op for what already runs
-#   down    stop only the processes this script started (by pid file): SIGTERM, then SIGKILL
-#   status  print each service's state; exit 0 only if all the named services are up
-#   env     print `export VECTORIZE_TEST_...` lines, for: eval "$(scripts/services.sh env)"
+# Versions: services/versions.env names them (the one place; Compose and CI use the same).
+#
+# Usage: scripts/services.sh up|down|status|env|versions [kafka|redis|weaviate ...]   (no names: all)
+#   up        start what is not running, wait until it answers; a no-op for what already runs
+#   down      stop only the processes this script started (by pid file): SIGTERM, then SIGKILL
+#   status    print each service's state; exit 0 only if all the named services are up
+#   env       print `export VECTORIZE_TEST_...` lines, for: eval "$(scripts/services.sh env)"
+#   versions  print `service version` for each named service, as `up` would run it
 #
 # Environment (defaults in brackets):
 #   VECTORIZE_SERVICES_DIR    state: data, logs, pid files      [<repo>/.services]
 #   VECTORIZE_SERVICES_CACHE  Kafka jars, the Weaviate binary   [$HOME/.cache/vectorize/services]
 #   KAFKA_PORT [19092]  KAFKA_CONTROLLER_PORT [19093]  REDIS_PORT [16379]
-#   WEAVIATE_VERSION [1.35.2]  WEAVIATE_PORT [18080]  WEAVIATE_GRPC_PORT [15051]
+#   WEAVIATE_VERSION [services/versions.env]  WEAVIATE_PORT [18080]  WEAVIATE_GRPC_PORT [15051]
 #   WEAVIATE_GOSSIP_PORT [17946] (and +1 for cluster data)  WEAVIATE_RAFT_PORT [18300] (and +1)
 #   WEAVIATE_START_TIMEOUT [120] (s)  GO [go]  the Go toolchain that builds Weaviate (1.25 or newer)
 #   KAFKA_HEAP_OPTS [-Xmx512m -Xms128m]  KAFKA_START_TIMEOUT [120] (s)  STOP_TIMEOUT [30] (s)
@@ -25,6 +28,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVICES_SRC="$ROOT/services"
+weaviate_version_override=${WEAVIATE_VERSION:-} # to try another release; the file holds the tested one
+# shellcheck source=../services/versions.env
+. "$SERVICES_SRC/versions.env"
 STATE_DIR=${VECTORIZE_SERVICES_DIR:-$ROOT/.services}
 CACHE_DIR=${VECTORIZE_SERVICES_CACHE:-${HOME:-/root}/.cache/vectorize/services}
 KAFKA_PORT=${KAFKA_PORT:-19092}
@@ -33,7 +39,7 @@ REDIS_PORT=${REDIS_PORT:-16379}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 REDIS_START_TIMEOUT=${REDIS_START_TIMEOUT:-20}
 STOP_TIMEOUT=${STOP_TIMEOUT:-30}
-WEAVIATE_VERSION=${WEAVIATE_VERSION:-1.35.2}
+WEAVIATE_VERSION=${weaviate_version_override:-$WEAVIATE_VERSION}
 WEAVIATE_PORT=${WEAVIATE_PORT:-18080}
 WEAVIATE_GRPC_PORT=${WEAVIATE_GRPC_PORT:-15051}
 WEAVIATE_GOSSIP_PORT=${WEAVIATE_GOSSIP_PORT:-17946}
@@ -253,6 +259,14 @@ redis_install() {
   fi
 }
 
+# The apt package cannot be pinned: say so when it is not the version the deployment files name.
+redis_check_version() {
+  local have
+  have=$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([0-9.]*\) .*/\1/p')
+  [[ $have == "$REDIS_VERSION" ]] ||
+    log "redis: warning: redis-server is ${have:-of unknown version}, services/versions.env names $REDIS_VERSION (Compose runs that one)"
+}
+
 redis_wait() {
   local pid=$1 i
   for ((i = 0; i < REDIS_START_TIMEOUT * 10; i++)); do
@@ -277,6 +291,7 @@ redis_up() {
     return 0
   fi
   step "redis: redis-server present" redis_install
+  redis_check_version
   require_free_port redis "$REDIS_PORT" REDIS_PORT
   mkdir -p "$dir"
   mark_logs redis "$dir/redis.log"
@@ -300,9 +315,7 @@ redis_up() {
 # ---------------------------------------------------------------------------------------------
 # kafka
 
-kafka_version() {
-  sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$SERVICES_SRC/kafka/pom.xml"
-}
+kafka_version() { printf '%s' "$KAFKA_VERSION"; }
 
 # The jar directory for the current pom (its hash is part of the path, so editing the pom
 # fetches afresh). Prints it.
@@ -335,7 +348,8 @@ kafka_fetch() {
   trap "rm -rf '$tmp'" EXIT
   log "kafka: fetching Apache Kafka $(kafka_version) and its dependencies with Maven into $dest"
   if ! "$mvn" -B -q -f "$SERVICES_SRC/kafka/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$tmp/jars" >"$tmp/mvn.log" 2>&1; then
+    -Dkafka.version="$(kafka_version)" -DincludeScope=runtime -DoutputDirectory="$tmp/jars" \
+    >"$tmp/mvn.log" 2>&1; then
     cat "$tmp/mvn.log" >&2
     die "kafka: mvn dependency:copy-dependencies failed"
   fi
@@ -646,6 +660,17 @@ cmd_env() {
   done
 }
 
+cmd_versions() {
+  local service
+  for service in "$@"; do
+    case $service in
+      kafka) printf 'kafka %s\n' "$(kafka_version)" ;;
+      redis) printf 'redis %s\n' "$REDIS_VERSION" ;;
+      weaviate) printf 'weaviate %s\n' "$WEAVIATE_VERSION" ;;
+    esac
+  done
+}
+
 usage() {
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
   exit "${1:-2}"
@@ -664,6 +689,7 @@ main() {
   done
   # Weaviate joins the default set only once its binary is cached: building it takes minutes.
   [[ -x $(weaviate_binary) ]] && ALL_SERVICES+=(weaviate)
+  if [[ $cmd == versions ]]; then ALL_SERVICES=("${KNOWN_SERVICES[@]}"); fi
   ((${#services[@]})) || services=("${ALL_SERVICES[@]}")
   check_port_number KAFKA_PORT "$KAFKA_PORT"
   check_port_number KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
@@ -687,6 +713,7 @@ main() {
       ;;
     status) cmd_status "${services[@]}" ;;
     env) cmd_env "${services[@]}" ;;
+    versions) cmd_versions "${services[@]}" ;;
     *) usage ;;
   esac
 }

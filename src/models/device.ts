@@ -56,7 +56,7 @@ export function chooseDevice(requested: Device, p: Platform): DeviceChoice {
         return {
           device: 'cpu',
           reason:
-            'cuda requested but the onnxruntime CUDA provider is not installed (reinstall without ONNXRUNTIME_NODE_INSTALL_CUDA=skip); using cpu',
+            'cuda requested but the onnxruntime CUDA provider is not installed (in node_modules/onnxruntime-node run `ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install`; README: Quick start); using cpu',
         }
       }
       return { device: 'cuda', reason: 'cuda requested and the CUDA provider is installed' }

@@ -1,10 +1,11 @@
 /**
  * ModelManager on transformers.js + onnxruntime-node. Models are located on disk first (so a
  * missing one names every path tried), loaded into the inference thread, cached, and evicted least
- * recently used beyond `models.max_loaded` (after their in-flight requests finish).
+ * recently used beyond `models.max_loaded` models or `models.max_memory_bytes` of model files
+ * (footprint.ts), after their in-flight requests finish.
  */
 import type { Logger } from '../observability/logger.ts'
-import { VectorizeError } from '../worker/errors.ts'
+import type { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import { lookupModel } from './catalog.ts'
 import { chooseDevice, currentPlatform, type DeviceChoice } from './device.ts'
@@ -18,6 +19,8 @@ import type {
   ModelManager,
   Pooling,
 } from './embedder.ts'
+import { footprintBytes } from './footprint.ts'
+import { loadError, NO_DOWNLOADS, notFoundError, overBudgetError } from './load-errors.ts'
 import { locateModel, type LocateResult, type ModelLocation } from './locate.ts'
 import { InferenceThread, type InferenceActivity } from './pool.ts'
 import type { BatchEvent, EmbedOutput, ImageOutput, LoadedModel } from './thread-protocol.ts'
@@ -25,6 +28,8 @@ import type { BatchEvent, EmbedOutput, ImageOutput, LoadedModel } from './thread
 export interface ModelsOptions {
   readonly default: string
   readonly max_loaded: number
+  /** Budget for the loaded models' files in bytes; 0 = no budget. */
+  readonly max_memory_bytes: number
   readonly device: Device
   readonly dtype: Dtype
   readonly pooling: Pooling
@@ -47,6 +52,8 @@ export interface ModelsDeps {
 interface Entry {
   readonly key: string
   readonly embedder: Promise<Embedder>
+  /** Its footprint against models.max_memory_bytes (0 while unknown: not downloaded yet). */
+  bytes: number
   lastUsed: number
   inflight: number
   evicted: boolean
@@ -84,10 +91,15 @@ export class TransformersModels implements ModelManager {
     const key = this.#keyOf(requested)
     let entry = this.#entries.get(key)
     if (!entry) {
-      this.#evictFor()
+      const located = this.locate(requested)
+      const bytes = located.found ? footprintBytes(located.found, this.#options.dtype) : 0
+      const tooBig = this.#overBudget(requested, located, bytes)
+      if (tooBig) return Promise.reject(tooBig)
+      this.#evictFor(bytes)
       entry = {
         key,
-        embedder: this.#load(requested, key),
+        embedder: this.#load(requested, key, located),
+        bytes,
         lastUsed: 0,
         inflight: 0,
         evicted: false,
@@ -143,8 +155,7 @@ export class TransformersModels implements ModelManager {
     })
   }
 
-  async #load(requested: string, key: string): Promise<Embedder> {
-    const located = this.locate(requested)
+  async #load(requested: string, key: string, located: LocateResult): Promise<Embedder> {
     const where = located.found ?? this.#remoteOrThrow(requested, located)
     const spec = this.#spec(key, where)
     let loaded: LoadedModel
@@ -175,28 +186,15 @@ export class TransformersModels implements ModelManager {
 
   #remoteOrThrow(requested: string, located: LocateResult): ModelLocation {
     if (this.#options.allow_remote) return located.remote
-    throw this.#notFound(requested, located, 'downloads are disabled (models.allow_remote: false)')
+    throw notFoundError(requested, this.#isDefault(requested), located, NO_DOWNLOADS)
   }
 
   #loadError(requested: string, located: LocateResult, err: unknown): VectorizeError {
-    if (err instanceof VectorizeError && err.code === 'cancelled') return err
-    if (located.found)
-      return new VectorizeError(
-        'model_load_failed',
-        `model "${requested}" failed to load from ${located.found.dir}: ${(err as Error).message}`,
-        { cause: err },
-      )
-    return this.#notFound(
-      requested,
-      located,
-      `download of ${located.remote.repo} from the hub failed: ${(err as Error).message}`,
-    )
+    return loadError(requested, this.#isDefault(requested), located, err)
   }
 
-  #notFound(requested: string, located: LocateResult, why: string): VectorizeError {
-    const code = requested === this.#options.default ? 'model_not_found' : 'unknown_model'
-    const message = `model "${requested}" not found; tried: ${located.tried.join(', ')}; ${why}`
-    return new VectorizeError(code, message, { details: { tried: located.tried } })
+  #isDefault(requested: string): boolean {
+    return requested === this.#options.default
   }
 
   #spec(key: string, where: ModelLocation) {
@@ -270,14 +268,30 @@ export class TransformersModels implements ModelManager {
     }
   }
 
-  /** Makes room for one more model: the least recently used one goes. */
-  #evictFor(): void {
-    while (this.#entries.size >= this.#options.max_loaded) {
+  /** A model that alone exceeds models.max_memory_bytes can never be loaded. */
+  #overBudget(requested: string, located: LocateResult, bytes: number): VectorizeError | undefined {
+    const budget = this.#options.max_memory_bytes
+    if (budget === 0 || bytes <= budget) return undefined
+    return overBudgetError(requested, located, bytes, budget)
+  }
+
+  /** Makes room for one more model of `bytes`: least recently used ones go. */
+  #evictFor(bytes: number): void {
+    const budget = this.#options.max_memory_bytes || Infinity
+    const used = () => [...this.#entries.values()].reduce((sum, e) => sum + e.bytes, 0)
+    while (
+      this.#entries.size > 0 &&
+      (this.#entries.size >= this.#options.max_loaded || used() + bytes > budget)
+    ) {
       const lru = [...this.#entries.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0]!
+      const why = this.#entries.size >= this.#options.max_loaded ? 'max_loaded' : 'max_memory_bytes'
       this.#entries.delete(lru.key)
       this.#forgetInfo(lru.key)
       lru.evicted = true
-      this.#logger.info({ model: lru.key }, 'model evicted (models.max_loaded reached)')
+      this.#logger.info(
+        { model: lru.key, bytes: lru.bytes },
+        `model evicted (models.${why} reached)`,
+      )
       if (lru.inflight === 0) void this.#unload(lru)
     }
   }

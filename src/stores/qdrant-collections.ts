@@ -15,11 +15,38 @@ const fromQdrant: Readonly<Record<string, Distance>> = {
   Euclid: 'euclidean',
 }
 
+/** Index types a metadata field can have: what vectorize's filters match (qdrant-filter.ts). */
+export const payloadIndexTypes = ['keyword', 'integer', 'float', 'bool'] as const
+export type PayloadIndexType = (typeof payloadIndexTypes)[number]
+
+/** A metadata field a deployment filters on (`vector_databases.qdrant.payload_indexes`). */
+export interface PayloadIndexSetting {
+  readonly field: string
+  readonly type: PayloadIndexType
+}
+
+export interface PayloadIndex {
+  readonly field_name: string
+  readonly field_schema: PayloadIndexType
+}
+
 /** Payload indexes every vectorize collection has: deleteDocument filters on both. */
-export const payloadIndexes = [
+const ownIndexes: readonly PayloadIndex[] = [
   { field_name: 'document_id', field_schema: 'keyword' },
   { field_name: 'chunk_index', field_schema: 'integer' },
-] as const
+]
+
+/**
+ * The payload indexes of a collection: its own, and one per configured metadata field (filters
+ * address `metadata.<field>`), so a filtered search uses an index instead of scanning.
+ */
+export function payloadIndexes(fields: readonly PayloadIndexSetting[]): PayloadIndex[] {
+  const configured = fields.map((f) => ({
+    field_name: `metadata.${f.field}`,
+    field_schema: f.type,
+  }))
+  return [...ownIndexes, ...configured]
+}
 
 /** The body of `PUT /collections/{name}`. */
 export function createBody(spec: CollectionSpec): {
@@ -71,7 +98,19 @@ export function specOf(name: string, info: CollectionInfoLike): CollectionSpec {
   return { name, dimensions: vectors.size, distance, model }
 }
 
-/** Payload indexes the collection lacks (a crash between creating it and indexing it). */
-export function missingIndexes(info: CollectionInfoLike) {
-  return payloadIndexes.filter((index) => !(index.field_name in info.payload_schema))
+/**
+ * Payload indexes the collection lacks: all of them right after creating it, the ones configured
+ * since (or lost to a crash between creating and indexing) on an existing one.
+ */
+export function missingIndexes(info: CollectionInfoLike, wanted: readonly PayloadIndex[]) {
+  return wanted.filter((index) => !(index.field_name in info.payload_schema))
+}
+
+/** Indexes that exist with another type than configured (left as they are; the caller warns). */
+export function mistypedIndexes(info: CollectionInfoLike, wanted: readonly PayloadIndex[]) {
+  return wanted.flatMap((index) => {
+    const found = info.payload_schema[index.field_name] as { data_type?: unknown } | undefined
+    const type = found?.data_type
+    return found === undefined || type === index.field_schema ? [] : [{ ...index, found: type }]
+  })
 }

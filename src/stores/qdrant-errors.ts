@@ -67,9 +67,12 @@ export function translateQdrantError(
     const message = serverMessage((err as { data?: unknown }).data) ?? `HTTP ${status}`
     // A wrong API key fails every request alike: retrying (and alerting) beats dead-lettering
     // every task while an operator fixes the configuration.
-    if (retriableStatus(status) || status === 401 || status === 403) {
-      return unavailable(`Qdrant answered ${status}: ${message}`, { status })
+    if (status === 401 || status === 403) {
+      const hint = 'check vector_databases.qdrant.api_key'
+      return unavailable(`Qdrant answered ${status}: ${message} (${hint})`, { status })
     }
+    if (retriableStatus(status))
+      return unavailable(`Qdrant answered ${status}: ${message}`, { status })
     return new VectorizeError(
       'store_rejected',
       `${action}: Qdrant refused (${status}): ${message}`,

@@ -11,7 +11,7 @@
  * and `metadata` (the record's metadata object; filters address `metadata.<field>`).
  */
 import { v5 as uuidv5 } from 'uuid'
-import { splitRecords } from './records.ts'
+import { splitRecords, toNumbers } from './records.ts'
 import type { CollectionSpec, SearchHit, StoredRecord, VectorRecord } from './store.ts'
 
 /** Namespace of ids that are not UUIDs already; changing it would re-key such points. */
@@ -40,7 +40,7 @@ export function pointId(id: string): string {
 function toPoint(record: VectorRecord): QdrantPoint {
   return {
     id: pointId(record.id),
-    vector: Array.from(record.vector),
+    vector: toNumbers(record.vector),
     payload: {
       id: record.id,
       task_id: record.taskId,

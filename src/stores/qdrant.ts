@@ -25,13 +25,17 @@ import { KeyedMutex } from './mutex.ts'
 import {
   createBody,
   missingIndexes,
+  mistypedIndexes,
+  payloadIndexes,
   specOf,
   type CollectionInfoLike,
+  type PayloadIndex,
+  type PayloadIndexSetting,
 } from './qdrant-collections.ts'
 import { refusedPoints, status } from './qdrant-errors.ts'
 import { QdrantHttp, type Api } from './qdrant-http.ts'
 import { documentTail, toQdrantFilter, type QdrantFilter } from './qdrant-filter.ts'
-import { Limiter } from './qdrant-limiter.ts'
+import { Limiter } from './limiter.ts'
 import {
   cutBatches,
   pointId,
@@ -60,6 +64,8 @@ export interface QdrantConfig {
   readonly batch_size: number
   readonly max_batch_bytes: number
   readonly concurrency: number
+  /** Metadata fields to index in every collection (none when absent). */
+  readonly payload_indexes?: readonly PayloadIndexSetting[]
 }
 
 export interface QdrantDeps {
@@ -75,6 +81,7 @@ export class QdrantStore implements VectorStore {
   readonly #specs = new Map<string, CollectionSpec>()
   readonly #creating = new KeyedMutex()
   readonly #writes: Limiter
+  readonly #indexes: readonly PayloadIndex[]
   #closed = false
 
   private constructor(config: QdrantConfig, logger: Logger) {
@@ -83,6 +90,7 @@ export class QdrantStore implements VectorStore {
     this.#config = config
     this.#logger = logger
     this.#writes = new Limiter(config.concurrency)
+    this.#indexes = payloadIndexes(config.payload_indexes ?? [])
   }
 
   /** Connects lazily: the first request reaches the server (`health` checks it up front). */
@@ -101,12 +109,24 @@ export class QdrantStore implements VectorStore {
     await this.#creating.run(spec.name, async () => {
       const info = (await this.#describe(spec.name, signal)) ?? (await this.#create(spec, signal))
       compareSpecs(specOf(spec.name, info), spec)
-      for (const index of missingIndexes(info)) {
-        await this.#http.call(`index ${index.field_name} of ${spec.name}`, signal, (init) =>
-          this.#api.createFieldIndex({ collection_name: spec.name, wait: true, ...index }, init),
-        )
-      }
+      await this.#index(spec.name, info, signal)
     })
+  }
+
+  /** Creates the payload indexes the collection lacks (qdrant-collections.ts payloadIndexes). */
+  async #index(name: string, info: CollectionInfoLike, signal: AbortSignal): Promise<void> {
+    for (const index of missingIndexes(info, this.#indexes)) {
+      await this.#http.call(`index ${index.field_name} of ${name}`, signal, (init) =>
+        this.#api.createFieldIndex({ collection_name: name, wait: true, ...index }, init),
+      )
+      this.#logger.info({ collection: name, ...index }, 'payload index created')
+    }
+    for (const index of mistypedIndexes(info, this.#indexes)) {
+      this.#logger.warn(
+        { collection: name, ...index },
+        'payload index has another type than configured; left as it is',
+      )
+    }
   }
 
   /**
@@ -281,10 +301,16 @@ export class QdrantStore implements VectorStore {
     return infos
   }
 
+  /**
+   * Lists the collections: a call that needs the API key when the server has one (`GET /` does
+   * not, so it would call a store healthy whose every write then gets 401).
+   */
   async health({ signal }: Signal): Promise<void> {
     this.#guard(signal)
-    const info = await this.#http.request('health', signal, (init) => this.#api.root({}, init))
-    if (typeof info.version !== 'string') {
+    const listed = await this.#http.call('health', signal, (init) =>
+      this.#api.getCollections({}, init),
+    )
+    if (!Array.isArray(listed.collections)) {
       throw new VectorizeError('store_unavailable', `${this.#config.url} is not a Qdrant server`)
     }
   }

@@ -15,6 +15,8 @@ export interface WeaviateConfig {
   readonly tls: boolean
   readonly timeout_ms: number
   readonly batch_size: number
+  /** Batch requests in flight at once (1 when absent). */
+  readonly concurrency?: number
 }
 
 export type Handle = Collection<Properties, string>
@@ -50,10 +52,10 @@ export async function connect(config: WeaviateConfig): Promise<WeaviateClient> {
 }
 
 /**
- * A collection handle. weaviate-client 3.12 starts a GET /v1/meta when a handle is made (the
- * aggregate's `grpcChecker`) and leaves its rejection unhandled, which would end the process if
- * the server is down at that moment; the rejection is observed here (count then fails, and the
- * handle is replaced, see WeaviateStore #fail).
+ * A collection handle. weaviate-client (3.12 to 3.14 at least) starts a GET /v1/meta when a handle
+ * is made (the aggregate's `grpcChecker`, assigned in its constructor with no catch) and leaves its
+ * rejection unhandled, which would end the process if the server is down at that moment; the
+ * rejection is observed here (count then fails, and the handle is replaced, see WeaviateStore #fail).
  */
 export function useCollection(client: WeaviateClient, cls: string): Handle {
   const handle = client.collections.use<string, Properties>(cls)

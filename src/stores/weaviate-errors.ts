@@ -8,7 +8,9 @@
  *     nice-grpc's status name ("/weaviate.v1.Weaviate/Search UNAVAILABLE: …"), and
  *     WeaviateGRPCUnavailableError / WeaviateStartUpError when the channel cannot be opened.
  * Infrastructure (nothing answers, timeouts, 5xx, 429, UNAVAILABLE, DEADLINE_EXCEEDED,
- * RESOURCE_EXHAUSTED, authentication) is `store_unavailable`, retriable; a request Weaviate refuses
+ * RESOURCE_EXHAUSTED, authentication, and a node that has just restarted: "error waiting for local
+ * schema to catch up to version …: deadline exceeded", gRPC UNKNOWN on 1.35.2) is
+ * `store_unavailable`, retriable; a request Weaviate refuses
  * (4xx, INVALID_ARGUMENT, UNKNOWN with a validation message) is `store_rejected`, not retriable;
  * anything else is `internal`.
  */
@@ -16,7 +18,7 @@ import { isAbort, VectorizeError } from '../worker/errors.ts'
 
 const transientStatus = /\b(UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|ABORTED|CANCELLED)\b/
 const transientText =
-  /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|timed out|timeout|connection (refused|reset|closed)|other side closed|no connection established|not ready|shutting down|leader not found|could not find leader|raft/i
+  /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|timed out|timeout|connection (refused|reset|closed)|other side closed|no connection established|not ready|shutting down|leader not found|could not find leader|raft|schema to catch up|deadline exceeded/i
 const transientNames = new Set([
   'WeaviateRequestTimeoutError',
   'WeaviateGRPCUnavailableError',

@@ -5,10 +5,15 @@
  * One collection is one class (names, metadata properties and the spec in the class description:
  * weaviate-names.ts, weaviate-schema.ts). Writes use `data.insertMany` (the unary gRPC
  * BatchObjects): Weaviate replaces an object whose UUID exists, so a redelivered record overwrites
- * itself, and the reply lists every object that failed, which becomes `UpsertResult.failed`. The
- * streaming batcher (`batch.stream`, `data.ingest`) is not used: on 3.12 it calls
- * Set.prototype.difference, which Node 20 lacks. Filters: weaviate-filter.ts; errors:
- * weaviate-errors.ts; connection: weaviate-connect.ts.
+ * itself, and the reply lists every object that failed, which becomes `UpsertResult.failed`. An
+ * upsert is cut into batches of `batch_size`, at most `concurrency` of them in flight per store;
+ * the client's serializer, which idles 0.5 s per call, is replaced by a synchronous one
+ * (weaviate-serialize.ts). Per batch the store makes that one call: the class and its properties
+ * are cached, and a property is added only when a record first brings a new metadata field. The
+ * streaming batcher (`batch.stream`, `data.ingest`) is not used: it is server-side batching, which
+ * the client refuses below Weaviate 1.36 (`supportsServerSideBatching`; the tested server is
+ * services/versions.env's). Filters: weaviate-filter.ts; errors: weaviate-errors.ts; connection:
+ * weaviate-connect.ts.
  */
 import { Filters, type WeaviateClient } from 'weaviate-client'
 import type { Logger } from '../observability/logger.ts'
@@ -20,6 +25,7 @@ import type {
   SearchHit,
   SearchQuery,
   StoredRecord,
+  UpsertFailure,
   UpsertResult,
   VectorRecord,
   VectorStore,
@@ -47,7 +53,9 @@ import {
   wrapText,
 } from './weaviate-schema.ts'
 import { fetchInPieces } from './records.ts'
+import { Limiter } from './limiter.ts'
 import { addProperties, prepare, type Prepared } from './weaviate-writes.ts'
+import { useSyncSerializer } from './weaviate-serialize.ts'
 
 export type { WeaviateConfig }
 
@@ -70,22 +78,33 @@ export class WeaviateStore implements VectorStore {
   readonly #client: WeaviateClient
   readonly #logger: Logger
   readonly #batchSize: number
+  readonly #writes: Limiter
   readonly #known = new Map<string, Known>()
   readonly #schema = new KeyedMutex()
   #closed = false
 
-  private constructor(client: WeaviateClient, logger: Logger, batchSize: number) {
+  private constructor(client: WeaviateClient, logger: Logger, config: WeaviateConfig) {
     this.#client = client
     this.#logger = logger
-    this.#batchSize = batchSize
+    this.#batchSize = config.batch_size
+    this.#writes = new Limiter(config.concurrency ?? 1)
   }
 
   /** Connects without a round trip: a server that is down now is retried per call, not fatal. */
   static async create(config: WeaviateConfig, deps: WeaviateDeps): Promise<WeaviateStore> {
     const client = await connect(config)
     const logger = deps.logger.child({ store: 'weaviate' })
-    logger.debug({ url: config.url, grpcPort: config.grpc_port }, 'weaviate store opened')
-    return new WeaviateStore(client, logger, config.batch_size)
+    const serializer = await useSyncSerializer()
+    if (serializer !== 'patched') {
+      logger.warn(
+        'this weaviate-client has an insertMany serializer vectorize does not recognise; it is left as it is (docs/upstream/weaviate-insertmany.md)',
+      )
+    }
+    logger.debug(
+      { url: config.url, grpcPort: config.grpc_port, serializer },
+      'weaviate store opened',
+    )
+    return new WeaviateStore(client, logger, config)
   }
 
   async ensureCollection(spec: CollectionSpec, { signal }: Signal): Promise<void> {
@@ -127,21 +146,26 @@ export class WeaviateStore implements VectorStore {
     const { objects, failed } = prepare(records, known.spec)
     if (objects.length === 0) return { failed }
     await this.#ensureProperties(known, objects)
+    const batches: Prepared[][] = []
     for (let start = 0; start < objects.length; start += this.#batchSize) {
-      this.#guard(signal)
-      const chunk = objects.slice(start, start + this.#batchSize)
-      const reply = await known.handle.data
-        .insertMany(chunk.map((o) => o.object))
-        .catch((err: unknown) =>
-          Promise.reject(this.#fail(collection, `upsert ${collection}`, err)),
-        )
-      for (const [i, error] of Object.entries(reply.errors)) {
-        if (isTransientObjectError(error.message)) {
-          throw new VectorizeError('store_unavailable', `upsert ${collection}: ${error.message}`)
-        }
-        const o = chunk[Number(i)]
-        if (o !== undefined) failed.push({ index: o.index, id: o.id, reason: error.message })
-      }
+      batches.push(objects.slice(start, start + this.#batchSize))
+    }
+    // After a failure the batches not yet sent are not sent (a server that is down would time
+    // out each of them), and every batch settles before the upsert does: none is still writing
+    // when it has failed.
+    let stop: Error | undefined
+    const send = (batch: Prepared[]) =>
+      this.#writes.run(async () => {
+        if (stop !== undefined) throw stop
+        return this.#insert(known, batch, signal).catch((err: unknown) => {
+          stop ??= err instanceof Error ? err : new Error(String(err))
+          throw stop
+        })
+      })
+    const settled = await Promise.allSettled(batches.map(send))
+    for (const result of settled) {
+      if (result.status === 'rejected') throw result.reason
+      failed.push(...result.value)
     }
     if (failed.length > 0) {
       this.#logger.warn(
@@ -150,6 +174,24 @@ export class WeaviateStore implements VectorStore {
       )
     }
     return { failed: failed.sort((a, b) => a.index - b.index) }
+  }
+
+  /** One insertMany; returns the objects Weaviate rejected, throws if any error is transient. */
+  async #insert(known: Known, batch: readonly Prepared[], signal: AbortSignal) {
+    this.#guard(signal)
+    const collection = known.spec.name
+    const reply = await known.handle.data
+      .insertMany(batch.map((o) => o.object))
+      .catch((err: unknown) => Promise.reject(this.#fail(collection, `upsert ${collection}`, err)))
+    const failed: UpsertFailure[] = []
+    for (const [i, error] of Object.entries(reply.errors)) {
+      if (isTransientObjectError(error.message)) {
+        throw new VectorizeError('store_unavailable', `upsert ${collection}: ${error.message}`)
+      }
+      const o = batch[Number(i)]
+      if (o !== undefined) failed.push({ index: o.index, id: o.id, reason: error.message })
+    }
+    return failed
   }
 
   /** Adds the metadata properties these objects need and the class lacks. */

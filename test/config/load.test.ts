@@ -92,6 +92,42 @@ describe('loadConfig', () => {
     assert.equal(config.models.allow_remote, false)
   })
 
+  it('should read Qdrant payload indexes from YAML objects and from field:type in env', async () => {
+    const yaml = join(dir, 'indexes.yaml')
+    await writeFile(
+      yaml,
+      'vector_databases:\n  qdrant:\n    payload_indexes:\n      - { field: lang, type: keyword }\n      - year:float\n',
+    )
+    const fromYaml = await load({}, [], yaml)
+    assert.deepEqual(fromYaml.config.vector_databases.qdrant.payload_indexes, [
+      { field: 'lang', type: 'keyword' },
+      { field: 'year', type: 'float' },
+    ])
+    const env = {
+      VECTORIZE_WORKER_VECTOR_DATABASES_QDRANT_PAYLOAD_INDEXES: 'lang:keyword, ok:bool',
+    }
+    const fromEnv = await load(env)
+    assert.deepEqual(fromEnv.config.vector_databases.qdrant.payload_indexes, [
+      { field: 'lang', type: 'keyword' },
+      { field: 'ok', type: 'bool' },
+    ])
+    const wrongType = await rejection(
+      load({ VECTORIZE_WORKER_VECTOR_DATABASES_QDRANT_PAYLOAD_INDEXES: 'lang:text' }),
+    )
+    assert.match(
+      wrongType.message,
+      /payload_indexes\.0\.type \(from environment VECTORIZE_WORKER_VECTOR_DATABASES_QDRANT_PAYLOAD_INDEXES\).*keyword.*integer.*float.*bool/,
+    )
+    const badField = await rejection(
+      load({ VECTORIZE_WORKER_VECTOR_DATABASES_QDRANT_PAYLOAD_INDEXES: 'a.b:keyword' }),
+    )
+    assert.match(badField.message, /payload_indexes\.0\.field.*top-level metadata field/)
+    const twice = await rejection(
+      load({ VECTORIZE_WORKER_VECTOR_DATABASES_QDRANT_PAYLOAD_INDEXES: 'lang:keyword,lang:bool' }),
+    )
+    assert.match(twice.message, /payload_indexes.*listed twice/)
+  })
+
   it('should name the setting, the value, its origin and what is allowed when a value is invalid', async () => {
     const err = await rejection(load({ VECTORIZE_WORKER_MAX_CONCURRENT_TASKS: '-1' }))
     assert.equal(err.code, 'config_invalid')

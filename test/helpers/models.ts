@@ -22,6 +22,7 @@ export function modelOptions(overrides: Partial<ModelsOptions> = {}): ModelsOpti
   return {
     default: 'vectorize-test/minilm-tiny',
     max_loaded: 3,
+    max_memory_bytes: 0,
     device: 'cpu',
     dtype: 'fp32',
     pooling: 'mean',

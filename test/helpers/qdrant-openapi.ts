@@ -6,9 +6,17 @@
  * `../shared/specs/qdrant-openapi-1.19.json` next to the repository, or from the path in
  * `VECTORIZE_QDRANT_OPENAPI`. Tests that need it skip, saying why, when it is absent.
  *
- * OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a `null` type, and every object schema that
- * lists its properties without saying otherwise gets `additionalProperties: false`, so a misspelt
- * field, which Qdrant would silently ignore, is a violation here.
+ * OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a `null` type. A request is answered as
+ * Qdrant answers it (src/actix/mod.rs, validation_error_handler), and checked more strictly than
+ * Qdrant checks it, so each schema is compiled in three variants:
+ * - `shape`, without the validation rules (RULE_KEYWORDS): what serde checks. A wrong type, a
+ *   missing field, an unknown enum value, or an unknown field where the published schema itself
+ *   says `additionalProperties: false` (Filter does) fails here: 400 `Format error in JSON body`.
+ * - `published`: the rules too (ranges, lengths), checked after deserialising: 422 `Validation
+ *   error in JSON body`, and only for those.
+ * - `strict`: every object schema that lists its properties without saying otherwise is closed.
+ *   A misspelt field, which Qdrant silently ignores (and so serves the request), fails here only:
+ *   it is recorded as a violation, which tests assert empty.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -41,23 +49,62 @@ export interface Route {
   readonly operation: Operation
 }
 
-/** OpenAPI 3.0 schema → JSON Schema for ajv (see the file comment). */
-function convert(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(convert)
+/**
+ * How a schema is compiled: as published, `strict` (objects closed) or `shape` (the validation
+ * rules left out: what serde alone checks). See the file comment.
+ */
+type Variant = 'published' | 'strict' | 'shape'
+
+/** Qdrant's `validator` rules: checked after deserialisation, answered 422. */
+const RULE_KEYWORDS = new Set([
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+])
+/** Keys whose value maps names to schemas (a property may be called `pattern`). */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions'])
+
+/** OpenAPI 3.0 schema → JSON Schema for ajv, in one variant (see the file comment). */
+function convert(node: unknown, variant: Variant): unknown {
+  if (Array.isArray(node)) return node.map((n) => convert(n, variant))
   if (typeof node !== 'object' || node === null) return node
   const out: Json = {}
   for (const [key, value] of Object.entries(node as Json)) {
-    if (key !== 'nullable' && key !== 'example') out[key] = convert(value)
+    if (key === 'nullable' || key === 'example') continue
+    if (variant === 'shape' && RULE_KEYWORDS.has(key)) continue
+    out[key] = SCHEMA_MAPS.has(key) ? convertMap(value, variant) : convert(value, variant)
   }
-  if ('properties' in out && out.type === 'object' && !('additionalProperties' in out)) {
-    out.additionalProperties = false
-  }
+  const closes = variant === 'strict' && out.type === 'object' && 'properties' in out
+  if (closes && !('additionalProperties' in out)) out.additionalProperties = false
   if ((node as Json).nullable !== true) return out
   if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] }
   if (Object.keys(out).every((k) => k === 'description' || k === 'default')) {
     return { ...out, type: 'null' }
   }
   return { anyOf: [out, { type: 'null' }] }
+}
+
+function convertMap(map: unknown, variant: Variant): unknown {
+  if (typeof map !== 'object' || map === null) return map
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, convert(v, variant)]))
+}
+
+/** What a request breaks: what Qdrant answers, and everything the stand-in records. */
+export interface RequestCheck {
+  /** Qdrant's refusal (400 format, 422 validation), or undefined when it serves the request. */
+  readonly refusal?: { readonly status: 400 | 422; readonly message: string }
+  /** Every departure from the description, unknown fields that Qdrant ignores included. */
+  readonly violations: string[]
 }
 
 const unsigned = (bits: number) => ({
@@ -84,8 +131,12 @@ const formats = {
 export class QdrantOpenApi {
   readonly version: string
   readonly #paths: Record<string, Record<string, Operation>>
-  readonly #ajv: Ajv
-  readonly #compiled = new Map<Json, ValidateFunction>()
+  readonly #ajv: Record<Variant, Ajv>
+  readonly #compiled: Record<Variant, Map<Json, ValidateFunction>> = {
+    published: new Map(),
+    strict: new Map(),
+    shape: new Map(),
+  }
 
   static readonly #loaded = new Map<string, QdrantOpenApi>()
 
@@ -107,8 +158,16 @@ export class QdrantOpenApi {
     }
     this.version = doc.info.version
     this.#paths = doc.paths
-    this.#ajv = new Ajv({ strict: false, allErrors: false, formats })
-    this.#ajv.addSchema({ components: convert(doc.components) }, 'qdrant')
+    const compiler = (variant: Variant) => {
+      const ajv = new Ajv({ strict: false, allErrors: false, formats })
+      const schemas = convertMap((doc.components as { schemas?: unknown }).schemas, variant)
+      return ajv.addSchema({ components: { schemas } }, 'qdrant')
+    }
+    this.#ajv = {
+      published: compiler('published'),
+      strict: compiler('strict'),
+      shape: compiler('shape'),
+    }
   }
 
   /** The operation for a request; literal segments win over `{parameters}`. */
@@ -134,20 +193,42 @@ export class QdrantOpenApi {
     return best?.route
   }
 
-  /** Schema violations of a request's query string and JSON body; empty when it conforms. */
-  checkRequest(route: Route, query: URLSearchParams, body: unknown): string[] {
-    const errors: string[] = []
+  /**
+   * Checks a request's query string and JSON body as Qdrant would: a shape error is refused 400, a
+   * broken rule 422, an unknown field is served (Qdrant ignores it) but recorded all the same.
+   */
+  checkRequest(route: Route, query: URLSearchParams, body: unknown): RequestCheck {
+    const violations: string[] = []
+    let refusal: RequestCheck['refusal']
+    /** `part` and `format` name it as Qdrant does: `Format error in JSON body: …`. */
+    const check = (schema: Json, value: unknown, where: string, part: string, format: string) => {
+      const strict = this.#check('strict', schema, value, where)
+      if (strict.length === 0) return
+      violations.push(...strict)
+      if (refusal !== undefined) return
+      const shape = this.#check('shape', schema, value, where)
+      const rules = shape.length > 0 ? [] : this.#check('published', schema, value, where)
+      if (shape.length > 0) {
+        refusal = { status: 400, message: `${format} in ${part}: ${shape.join('; ')}` }
+      } else if (rules.length > 0) {
+        refusal = { status: 422, message: `Validation error in ${part}: ${rules.join('; ')}` }
+      }
+    }
     const declared = route.operation.parameters ?? []
     for (const name of new Set(query.keys())) {
       const param = declared.find((p) => p.in === 'query' && p.name === name)
-      if (param === undefined) errors.push(`query parameter ${name} is not in the API`)
-      else errors.push(...this.#check(param.schema, coerce(query.get(name) ?? ''), `query ${name}`))
+      if (param === undefined) violations.push(`query parameter ${name} is not in the API`)
+      else {
+        const value = coerce(query.get(name) ?? '')
+        check(param.schema, value, `query ${name}`, 'query parameters', 'Deserialize error')
+      }
     }
     const schema = route.operation.requestBody?.content?.['application/json']?.schema
-    if (schema !== undefined && body !== undefined)
-      errors.push(...this.#check(schema, body, 'body'))
-    if (schema === undefined && body !== undefined) errors.push('this operation takes no body')
-    return errors
+    if (schema !== undefined && body !== undefined) {
+      check(schema, body, 'body', 'JSON body', 'Format error')
+    }
+    if (schema === undefined && body !== undefined) violations.push('this operation takes no body')
+    return refusal === undefined ? { violations } : { refusal, violations }
   }
 
   /** Schema violations of an answer (200 schema, or the error schema for any other status). */
@@ -157,18 +238,19 @@ export class QdrantOpenApi {
     const schema = declared?.content?.['application/json']?.schema ?? {
       $ref: '#/components/schemas/ErrorResponse',
     }
-    return this.#check(schema, body, `answer ${status}`)
+    return this.#check('strict', schema, body, `answer ${status}`)
   }
 
-  #check(schema: Json, value: unknown, where: string): string[] {
-    let validate = this.#compiled.get(schema)
+  #check(variant: Variant, schema: Json, value: unknown, where: string): string[] {
+    const compiled = this.#compiled[variant]
+    let validate = compiled.get(schema)
     if (validate === undefined) {
-      const local = JSON.stringify(convert(schema)).replaceAll(
+      const local = JSON.stringify(convert(schema, variant)).replaceAll(
         '"#/components',
         '"qdrant#/components',
       )
-      validate = this.#ajv.compile(JSON.parse(local) as Json)
-      this.#compiled.set(schema, validate)
+      validate = this.#ajv[variant].compile(JSON.parse(local) as Json)
+      compiled.set(schema, validate)
     }
     if (validate(value)) return []
     return (validate.errors ?? []).map(

@@ -106,6 +106,11 @@ export class QdrantEngine implements StandInEngine {
     return [...this.#collections.keys()].map((name) => ({ name }))
   }
 
+  /** Every point of a collection as stored (none when there is no such collection). */
+  points(name: string): StoredPoint[] {
+    return [...(this.#collections.get(name)?.points.values() ?? [])]
+  }
+
   exists(name: string): boolean {
     return this.#collections.has(name)
   }

@@ -3,11 +3,19 @@
  * the operations QdrantStore uses, with the state and semantics of qdrant-standin-engine.ts.
  *
  * Every request is checked against Qdrant's published OpenAPI description (qdrant-openapi.ts)
- * before it is served: a violation is answered 422 with Qdrant's error shape and recorded in
- * `violations`, which tests assert empty. Every answer is checked too (a bad answer is a stand-in
- * bug: recorded, and answered 500). Writes without `wait=true` are acknowledged first and applied
- * a moment later, as Qdrant does, so a client that forgets to wait can read stale data. Bodies
- * over `maxRequestBytes` (Qdrant: service.max_request_size_mb, 32 MiB) are refused with 400.
+ * before it is served and answered as Qdrant answers it: 400 `Format error in JSON body` for a
+ * wrong type or shape, 422 `Validation error in JSON body` for a broken rule, and an unknown field
+ * is ignored. Each of them, the ignored field too, is recorded in `violations`, which tests assert
+ * empty. Every answer is checked too (a bad answer is a stand-in bug: recorded, and answered 500).
+ * Writes without `wait=true` are acknowledged first and applied a moment later, as Qdrant does, so
+ * a client that forgets to wait can read stale data. Bodies over `maxRequestBytes` (Qdrant:
+ * service.max_request_size_mb, 32 MiB) are refused with 400.
+ *
+ * With `apiKey`, every request but the ones Qdrant lets through without a key (`/`, `/healthz`,
+ * `/readyz`, `/livez`: src/actix/mod.rs) needs it in the `api-key` header (or `Authorization:
+ * Bearer`), and is otherwise answered 401 with Qdrant's plain-text message (src/common/auth).
+ * Payload indexes created are logged in `indexes`; a filter (search, count, delete) on a key that
+ * has no index is logged in `unindexedFilters`: Qdrant would scan for it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -19,6 +27,7 @@ import {
 } from './qdrant-standin-engine.ts'
 import { Unsupported } from './qdrant-standin-filter.ts'
 import { QdrantOpenApi, type Route } from './qdrant-openapi.ts'
+import { checkApiKey, IndexLog, type IndexCreated } from './qdrant-standin-checks.ts'
 
 type Json = Record<string, unknown>
 
@@ -30,6 +39,8 @@ export interface StandInOptions {
   readonly upsertDelayMs?: number
   /** The state behind the API: the in-memory engine unless given (e.g. Qdrant Edge's). */
   readonly engine?: StandInEngine
+  /** The server's `service.api_key`: requests without it are answered 401. */
+  readonly apiKey?: string
 }
 
 export interface RequestLog {
@@ -46,6 +57,10 @@ export interface QdrantStandIn {
   readonly requests: RequestLog[]
   /** The most upsert requests that were being served at once. */
   readonly maxInFlight: number
+  /** Payload indexes created, in order. */
+  readonly indexes: readonly IndexCreated[]
+  /** `collection: key` of every filter condition on a key without a payload index. */
+  readonly unindexedFilters: string[]
   /** The next `times` requests are answered `status` with a Qdrant-shaped error body. */
   failNext(status: number, times?: number): void
   /** The next request is never answered (until close): for client timeouts. */
@@ -111,6 +126,7 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
   const limit = options.maxRequestBytes ?? DEFAULT_LIMIT
   const violations: string[] = []
   const requests: RequestLog[] = []
+  const indexes = new IndexLog()
   let failures: { status: number; times: number } | undefined
   let stall = false
   let inFlight = 0
@@ -133,6 +149,11 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
         error(`Service internal error: injected ${failures.status}`),
       )
     }
+    const denied = checkApiKey(options.apiKey, url.pathname, req.headers)
+    if (denied !== undefined) {
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' })
+      return void res.end(denied)
+    }
     if (route === undefined) {
       violations.push(`${method} ${url.pathname} is not in the API`)
       return send(res, 404, error(`stand-in: no route ${method} ${url.pathname}`))
@@ -147,15 +168,19 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
     } catch (err) {
       return send(res, 400, error(`Format error in JSON body: ${(err as Error).message}`))
     }
-    const problems = api.checkRequest(route, url.searchParams, body)
-    if (problems.length > 0) {
-      violations.push(`${method} ${route.template}: ${problems.join('; ')}`)
-      return send(res, 422, error(`Validation error in JSON body: ${problems.join('; ')}`))
+    const checked = api.checkRequest(route, url.searchParams, body)
+    if (checked.violations.length > 0) {
+      violations.push(`${method} ${route.template}: ${checked.violations.join('; ')}`)
     }
+    if (checked.refusal !== undefined) {
+      return send(res, checked.refusal.status, error(checked.refusal.message))
+    }
+    indexes.checkFilter(route, body ?? {})
     let status = 200
     let answer: unknown
     try {
       answer = await serve(engine, route, body ?? {}, url.searchParams.get('wait') === 'true')
+      indexes.served(route, body ?? {})
     } catch (err) {
       if (err instanceof Unsupported) violations.push(`stand-in lacks ${err.message}`)
       status = err instanceof QdrantError ? err.status : 501
@@ -192,6 +217,8 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
     get maxInFlight() {
       return maxInFlight
     },
+    indexes: indexes.created,
+    unindexedFilters: indexes.unindexed,
     failNext(status, times = 1) {
       failures = { status, times }
     },

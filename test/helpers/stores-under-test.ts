@@ -1,7 +1,8 @@
 /**
  * The stores the Kafka fault scenarios run on, as the tests see them: the environment that points
  * the `vectorize worker` processes at one, and a reader of what it holds afterwards, so that one
- * scenario can count what was stored in LanceDB or in Weaviate without knowing which.
+ * scenario can count what was stored in LanceDB, Weaviate or Qdrant (qdrant-under-test.ts) without
+ * knowing which.
  */
 import { connect } from '@lancedb/lancedb'
 import type { Workspace } from './cli.ts'
@@ -18,7 +19,7 @@ export interface StoredRecord {
 
 export interface StoreUnderTest {
   /** `vector_databases.default` of the workers. */
-  readonly name: 'lancedb' | 'weaviate'
+  readonly name: 'lancedb' | 'weaviate' | 'qdrant'
   /** Environment for the workers, over the workspace's own. */
   env(): Record<string, string>
   /** A collection name for one run (fresh where the store outlives the workspace). */

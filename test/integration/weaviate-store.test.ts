@@ -64,6 +64,55 @@ describe('weaviate (real server)', { skip: skipWeaviate }, () => {
       assert.deepEqual(hits.map((h) => h.id).sort(), ['ok1', 'ok2'])
     })
 
+    it('WeaviateStore should write batches in flight together and map rejections to their records', async (t) => {
+      const store = await openWeaviate({ batch_size: 3, concurrency: 2 })
+      t.after(() => store.close())
+      const s = spec()
+      await store.ensureCollection(s, opts)
+      const client = await sdk(t)
+      await client.collections
+        .use(className(s.name))
+        .config.addProperty({ name: 'mn_score', dataType: 'text' })
+      // Three new metadata fields at once (their properties are added together), and two records
+      // in different batches that the server refuses.
+      const batch = Array.from({ length: 20 }, (_, i) =>
+        record(i === 4 || i === 17 ? `bad${i}` : `r${i}`, [1, i, 0, 0], {
+          metadata:
+            i === 4 || i === 17
+              ? { score: 0.5 }
+              : { lang: i % 2 === 0 ? 'fr' : 'en', n: i, even: i % 2 === 0 },
+        }),
+      )
+      const { failed } = await store.upsert(s.name, batch, opts)
+      assert.deepEqual(
+        failed.map((f) => [f.index, f.id]),
+        [
+          [4, 'bad4'],
+          [17, 'bad17'],
+        ],
+      )
+      assert.equal(await store.count(s.name, opts), 18)
+      const query = { vector: new Float32Array([1, 1, 0, 0]), k: 20 }
+      const even = await store.search(
+        s.name,
+        { ...query, filter: [{ field: 'even', op: 'eq', value: true }] },
+        opts,
+      )
+      assert.equal(even.length, 9)
+      const low = await store.search(
+        s.name,
+        {
+          ...query,
+          filter: [
+            { field: 'n', op: 'lt', value: 3 },
+            { field: 'lang', op: 'eq', value: 'fr' },
+          ],
+        },
+        opts,
+      )
+      assert.deepEqual(low.map((h) => h.id).sort(), ['r0', 'r2'])
+    })
+
     it('WeaviateStore should keep the model identity in the class for other workers to compare', async (t) => {
       const first = await openWeaviate()
       t.after(() => first.close())

@@ -17,7 +17,10 @@ describe('chooseDevice', () => {
   it('should fall back to cpu with the reason when an explicit device cannot work', () => {
     const cuda = chooseDevice('cuda', linux)
     assert.equal(cuda.device, 'cpu')
-    assert.match(cuda.reason, /CUDA provider is not installed.*ONNXRUNTIME_NODE_INSTALL_CUDA/)
+    assert.match(
+      cuda.reason,
+      /CUDA provider is not installed.*ONNXRUNTIME_NODE_INSTALL=cuda12 node script\/install/,
+    )
     assert.match(chooseDevice('cuda', mac).reason, /no CUDA build for darwin/)
     assert.match(chooseDevice('coreml', linux).reason, /only exists on macOS/)
     assert.equal(chooseDevice('cpu', linuxCuda).device, 'cpu')

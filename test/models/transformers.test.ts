@@ -129,7 +129,7 @@ describe('TransformersModels', () => {
       err.message,
       new RegExp(join(dir, 'acme', 'not-a-model', 'onnx', 'model.onnx').replace(/[/.]/g, '\\$&')),
     )
-    assert.match(err.message, /downloads are disabled/)
+    assert.match(err.message, /models\.allow_remote: false.*models pull.*models import/)
     const missingDefault = new TransformersModels(
       modelOptions({ default: 'sentence-transformers/all-MiniLM-L6-v2' }),
       { logger: silentLogger },

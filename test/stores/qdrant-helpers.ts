@@ -18,6 +18,9 @@ export const noOpenApi =
     ? `Qdrant's OpenAPI description (../shared/specs/${OPENAPI_FILE}, or VECTORIZE_QDRANT_OPENAPI) is absent`
     : false
 
+/** The key every stand-in of these tests wants: each request of the store must carry it. */
+export const STAND_IN_KEY = 'stand-in-key'
+
 export function qdrantConfig(url: string, overrides: Partial<QdrantConfig> = {}): QdrantConfig {
   return {
     url,
@@ -45,8 +48,13 @@ export async function standInHandle(
 ): Promise<StoreHandle & { standIn: QdrantStandIn }> {
   if (openApi === undefined) throw new Error(String(noOpenApi))
   const engine = python === undefined ? undefined : new EdgeEngine(python)
-  const standIn = await startQdrantStandIn({ openApi, ...standInOptions, engine })
-  const store = await openStore(standIn.url, overrides)
+  const standIn = await startQdrantStandIn({
+    openApi,
+    apiKey: STAND_IN_KEY,
+    ...standInOptions,
+    engine,
+  })
+  const store = await openStore(standIn.url, { api_key: STAND_IN_KEY, ...overrides })
   return {
     store,
     standIn,

@@ -15,7 +15,7 @@ import { storeContract } from './contract.ts'
 import { FETCH_PIECE } from '../../src/stores/records.ts'
 import { ids, opts, record, rejectsWith, spec } from './contract-helpers.ts'
 import { edgePython } from '../helpers/qdrant-standin-edge.ts'
-import { noOpenApi, openStore, standInFor, standInHandle } from './qdrant-helpers.ts'
+import { noOpenApi, openStore, STAND_IN_KEY, standInFor, standInHandle } from './qdrant-helpers.ts'
 
 if (noOpenApi === false) {
   storeContract('qdrant (stand-in)', () => standInHandle())
@@ -104,7 +104,7 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
     const { store, standIn } = await standInFor(t)
     const s = spec({ model: 'org/m@q8', distance: 'euclidean', dimensions: 3 })
     await store.ensureCollection(s, opts)
-    const other = await openStore(standIn.url)
+    const other = await openStore(standIn.url, { api_key: STAND_IN_KEY })
     t.after(() => other.close())
     assert.deepEqual(
       (await other.collections(opts)).find((c) => c.name === s.name),
@@ -118,7 +118,7 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
     const s = spec()
     await store.ensureCollection(s, opts)
     // Another worker saw no collection (404) and created it after: its create gets 409.
-    const other = await openStore(standIn.url)
+    const other = await openStore(standIn.url, { api_key: STAND_IN_KEY })
     t.after(() => other.close())
     standIn.failNext(404)
     await other.ensureCollection(s, opts)
@@ -137,7 +137,7 @@ describe('QdrantStore', { skip: noOpenApi }, () => {
     const name = spec().name
     const res = await fetch(`${standIn.url}/collections/${name}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'api-key': STAND_IN_KEY },
       body: JSON.stringify({ vectors: { size: 4, distance: 'Cosine' } }),
     })
     assert.equal(res.status, 200)
@@ -217,23 +217,48 @@ describe('QdrantStore errors', { skip: noOpenApi }, () => {
 })
 
 describe('Qdrant stand-in', { skip: noOpenApi }, () => {
-  it('the stand-in should refuse and record requests that break the API description', async (t) => {
+  it('the stand-in should answer bad requests as Qdrant does and record them', async (t) => {
     const { standIn } = await standInFor(t)
     const put = (body: unknown) =>
       fetch(`${standIn.url}/collections/Vtbad`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'api-key': STAND_IN_KEY },
         body: JSON.stringify(body),
       })
+    const message = async (res: Response) =>
+      ((await res.json()) as { status: { error: string } }).status.error
+    // A type error fails deserialisation: 400, not 422.
     const wrongType = await put({ vectors: { size: 'four', distance: 'Cosine' } })
-    assert.equal(wrongType.status, 422)
-    const answer = (await wrongType.json()) as { status: { error: string } }
-    assert.match(answer.status.error, /Validation error/)
-    const misspelt = await put({ vectors: { size: 4, distance: 'Cosine' }, shards: 2 })
-    assert.equal(misspelt.status, 422)
+    assert.equal(wrongType.status, 400)
+    assert.match(await message(wrongType), /^Format error in JSON body: /)
+    // A broken rule (size ≥ 1) is the only kind of 422.
+    const broken = await put({ vectors: { size: 0, distance: 'Cosine' } })
+    assert.equal(broken.status, 422)
+    assert.match(await message(broken), /^Validation error in JSON body: /)
     assert.equal(standIn.violations.length, 2, standIn.violations.join('\n'))
+    // An unknown field is ignored: the collection is created, and the field recorded all the same.
+    const misspelt = await put({ vectors: { size: 4, distance: 'Cosine' }, shards: 2 })
+    assert.equal(misspelt.status, 200)
+    assert.equal(standIn.violations.length, 3, standIn.violations.join('\n'))
+    assert.match(standIn.violations[2]!, /shards/)
     standIn.violations.length = 0 // seen; the cleanup asserts none are left
-    assert.equal((await put({ vectors: { size: 4, distance: 'Cosine' } })).status, 200)
+    assert.equal((await put({ vectors: { size: 4, distance: 'Cosine' } })).status, 409)
+  })
+
+  it('the stand-in should want its API key everywhere but where Qdrant does not', async (t) => {
+    const { standIn } = await standInFor(t)
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${standIn.url}${path}`, { headers })
+    const missing = await get('/collections')
+    assert.equal(missing.status, 401)
+    assert.equal(await missing.text(), 'Must provide an API key or an Authorization bearer token')
+    const wrong = await get('/collections', { 'api-key': 'wrong' })
+    assert.equal(wrong.status, 401)
+    assert.equal(await wrong.text(), 'Invalid API key or JWT')
+    assert.equal((await get('/collections', { 'api-key': STAND_IN_KEY })).status, 200)
+    const bearer = { authorization: `Bearer ${STAND_IN_KEY}` }
+    assert.equal((await get('/collections', bearer)).status, 200)
+    assert.equal((await get('/', { 'api-key': 'wrong' })).status, 200, 'GET / needs no key')
   })
 })
 

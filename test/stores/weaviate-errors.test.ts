@@ -115,6 +115,22 @@ describe('WeaviateStore errors', () => {
     assert.equal(isTransientObjectError(rejected), false)
   })
 
+  it('translateWeaviateError should retry a batch a restarted server refuses until its schema catches up', () => {
+    // What Weaviate 1.35.2 answered a whole BatchObjects right after a restart (a long schema log
+    // to replay): gRPC UNKNOWN, which without this would fail every task of the batch.
+    class WeaviateBatchError extends Error {}
+    const err = new WeaviateBatchError(
+      'Batch objects insert failed with message: /weaviate.v1.Weaviate/BatchObjects UNKNOWN: error waiting for local schema to catch up to version 995: deadline exceeded for waiting for update: version got=994  want=995',
+    )
+    const translated = translateWeaviateError(err, 'upsert c')
+    assert.equal(translated.code, 'store_unavailable')
+    assert.equal(translated.retriable, true)
+    const refused = new WeaviateBatchError(
+      'Batch objects insert failed with message: /weaviate.v1.Weaviate/BatchObjects UNKNOWN: class V_x has no property mn_y',
+    )
+    assert.equal(translateWeaviateError(refused, 'upsert c').code, 'store_rejected')
+  })
+
   it('translateWeaviateError should keep VectorizeErrors and call unknown errors internal', () => {
     const own = new VectorizeError('store_rejected', 'x')
     assert.equal(translateWeaviateError(own, 'a'), own)

@@ -9,9 +9,9 @@
  * `bert-subspaces.ts` keeps function words out of the pooled vector and relates words of a topic.
  */
 import { subspacePatch, wordEmbeddings } from './bert-subspaces.ts'
-import { additivePaddingMask, bertLayer, layerNorm, type EncoderShape } from './layers.ts'
+import { additivePaddingMask, bertLayer, layerNorm, type EncoderShape } from '../onnx/layers.ts'
 import { GENERATOR_VERSION, jsonFile, modelCard, type ModelFiles } from './model-files.ts'
-import { ElemType, GraphBuilder, attr } from './onnx-builder.ts'
+import { ElemType, GraphBuilder, attr } from '../onnx/builder.ts'
 import { Weights } from './weights.ts'
 import { buildWordPieceVocab, wordPieceFiles } from './wordpiece.ts'
 

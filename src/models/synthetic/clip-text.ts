@@ -10,8 +10,8 @@ import {
   clipLayer,
   layerNorm,
   type EncoderShape,
-} from './layers.ts'
-import { ElemType, attr, type GraphBuilder } from './onnx-builder.ts'
+} from '../onnx/layers.ts'
+import { ElemType, attr, type GraphBuilder } from '../onnx/builder.ts'
 import { Prng } from './prng.ts'
 import type { Weights } from './weights.ts'
 

@@ -11,8 +11,8 @@ import {
   clipShape,
   type ClipTowerSpec,
 } from './clip-text.ts'
-import { clipLayer, layerNorm } from './layers.ts'
-import { ElemType, attr } from './onnx-builder.ts'
+import { clipLayer, layerNorm } from '../onnx/layers.ts'
+import { ElemType, attr } from '../onnx/builder.ts'
 import { Prng } from './prng.ts'
 import type { Weights } from './weights.ts'
 

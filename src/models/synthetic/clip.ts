@@ -15,7 +15,7 @@ import {
 } from './clip-text.ts'
 import { buildClipVisionGraph } from './clip-vision.ts'
 import { GENERATOR_VERSION, jsonFile, modelCard, type ModelFiles } from './model-files.ts'
-import { GraphBuilder } from './onnx-builder.ts'
+import { GraphBuilder } from '../onnx/builder.ts'
 import { Weights } from './weights.ts'
 import { vocabularyWords } from './words.ts'
 

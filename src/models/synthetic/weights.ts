@@ -2,7 +2,8 @@
  * Weight initialisation for the synthetic models. Every tensor draws from its own stream, seeded
  * by `<model seed>/<tensor name>`, so adding or reordering tensors never changes the others.
  */
-import type { GraphBuilder } from './onnx-builder.ts'
+import type { GraphBuilder } from '../onnx/builder.ts'
+import type { Params } from '../onnx/params.ts'
 import { Prng } from './prng.ts'
 
 /**
@@ -15,7 +16,7 @@ function sizeOf(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1)
 }
 
-export class Weights {
+export class Weights implements Params {
   readonly graph: GraphBuilder
   readonly #seed: string
   readonly #patch: WeightPatch | undefined
@@ -30,6 +31,14 @@ export class Weights {
   normal(name: string, dims: readonly number[], std: number): string {
     const data = new Prng(`${this.#seed}/${name}`).normals(sizeOf(dims), std)
     return this.#add(name, dims, data)
+  }
+
+  linearWeight(name: string, dims: { in: number; out: number; std: number }): string {
+    return this.normal(name, [dims.in, dims.out], dims.std)
+  }
+
+  vector(name: string, size: number, fill: number): string {
+    return this.fill(name, [size], fill)
   }
 
   fill(name: string, dims: readonly number[], value: number): string {

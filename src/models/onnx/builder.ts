@@ -1,7 +1,8 @@
 /**
  * A small graph builder on top of onnx-proto: named initializers, auto-named nodes and a
- * ModelProto encoder. Output is deterministic: node and tensor names come from counters, never
- * from time or randomness, and protobuf encoding of equal messages gives equal bytes.
+ * ModelProto encoder, shared by the test-model generator (`models/synthetic`) and `models import`.
+ * Output is deterministic: node and tensor names come from counters, never from time or
+ * randomness, and protobuf encoding of equal messages gives equal bytes.
  */
 import onnxProto from 'onnx-proto'
 import type { onnx } from 'onnx-proto'
@@ -10,7 +11,7 @@ import type { onnx } from 'onnx-proto'
 const { ModelProto } = onnxProto.onnx
 
 /** ONNX TensorProto.DataType codes used here (the package's enums are not erasable syntax). */
-export const ElemType = { float: 1, int32: 6, int64: 7, bool: 9 } as const
+export const ElemType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 } as const
 export type ElemType = (typeof ElemType)[keyof typeof ElemType]
 
 const AttrType = { float: 1, int: 2, tensor: 4, floats: 6, ints: 7 } as const
@@ -35,8 +36,11 @@ function valueInfo(name: string, elemType: ElemType, dims: readonly Dim[]): onnx
   return { name, type: { tensorType: { elemType, shape: { dim } } } }
 }
 
+const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+
 /** Little-endian bytes whatever the host, so files are identical on every machine. */
 function float32Bytes(data: Float32Array): Uint8Array {
+  if (littleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   const bytes = new Uint8Array(data.length * 4)
   const view = new DataView(bytes.buffer)
   for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] ?? 0, true)
@@ -51,9 +55,13 @@ function int64Bytes(data: readonly number[]): Uint8Array {
 }
 
 export interface ModelMeta {
+  /** Defaults to `vectorize-synthetic`, the test-model generator. */
+  readonly producerName?: string
   readonly producerVersion: string
   readonly docString: string
 }
+
+export type NodeProto = onnx.INodeProto
 
 export class GraphBuilder {
   readonly #name: string
@@ -88,6 +96,14 @@ export class GraphBuilder {
       dataType: ElemType.float,
       rawData: float32Bytes(data),
     })
+    return name
+  }
+
+  /** An 8-bit initializer (quantized weights and zero points). */
+  int8Tensor(name: string, dims: readonly number[], data: Int8Array | Uint8Array): string {
+    const dataType = data instanceof Int8Array ? ElemType.int8 : ElemType.uint8
+    const rawData = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    this.#initializers.push({ name, dims: [...dims], dataType, rawData })
     return name
   }
 
@@ -143,6 +159,33 @@ export class GraphBuilder {
     return out
   }
 
+  /** The nodes so far, in order, for rewrites before encoding (quantization). */
+  get nodes(): readonly onnx.INodeProto[] {
+    return this.#nodes
+  }
+
+  /** Replaces the nodes (a rewrite's result); initializers are only ever added. */
+  replaceNodes(nodes: readonly onnx.INodeProto[]): void {
+    this.#nodes.splice(0, this.#nodes.length, ...nodes)
+  }
+
+  /** The float initializer called `name`, decoded (quantization reads weights back). */
+  floatInitializer(name: string): { dims: number[]; data: Float32Array } | undefined {
+    const t = this.#initializers.find((i) => i.name === name)
+    if (!t || t.dataType !== ElemType.float || !t.rawData) return undefined
+    const raw = t.rawData
+    const data = new Float32Array(raw.length / 4)
+    new Uint8Array(data.buffer).set(raw)
+    return { dims: (t.dims ?? []).map(Number), data }
+  }
+
+  /** Drops initializers no node reads any more (weights replaced by their quantized form). */
+  pruneInitializers(): void {
+    const used = new Set(this.#nodes.flatMap((n) => n.input ?? []))
+    const kept = this.#initializers.filter((i) => used.has(i.name ?? ''))
+    this.#initializers.splice(0, this.#initializers.length, ...kept)
+  }
+
   /** Encodes an opset-17, IR-8 ModelProto. */
   toBytes(meta: ModelMeta): Uint8Array {
     const graph: onnx.IGraphProto = {
@@ -155,7 +198,7 @@ export class GraphBuilder {
     const model: onnx.IModelProto = {
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: OPSET_VERSION }],
-      producerName: 'vectorize-synthetic',
+      producerName: meta.producerName ?? 'vectorize-synthetic',
       producerVersion: meta.producerVersion,
       docString: meta.docString,
       graph,

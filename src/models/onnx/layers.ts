@@ -3,8 +3,8 @@
  * names follow the Hugging Face checkpoints (`encoder.layer.0.attention.self.query.weight`) so a
  * graph dump reads like the real model.
  */
-import { ElemType, attr, type GraphBuilder } from './onnx-builder.ts'
-import type { Weights } from './weights.ts'
+import { ElemType, attr, type GraphBuilder } from './builder.ts'
+import type { Params } from './params.ts'
 
 export interface EncoderShape {
   readonly hidden: number
@@ -30,42 +30,46 @@ export function additivePaddingMask(g: GraphBuilder, mask: string): string {
 
 /** `x · W + b` with W stored [in, out], the orientation ONNX MatMul wants. */
 export function linear(
-  w: Weights,
+  w: Params,
   name: string,
   x: string,
   dims: { readonly in: number; readonly out: number; readonly std: number },
   bias = true,
 ): string {
   const g = w.graph
-  const y = g.node('MatMul', [x, w.normal(`${name}.weight`, [dims.in, dims.out], dims.std)])
-  return bias ? g.node('Add', [y, w.fill(`${name}.bias`, [dims.out], 0)]) : y
+  const y = g.node('MatMul', [x, w.linearWeight(`${name}.weight`, dims)])
+  return bias ? g.node('Add', [y, w.vector(`${name}.bias`, dims.out, 0)]) : y
 }
 
-export function layerNorm(w: Weights, name: string, x: string, dim: number, eps: number): string {
-  const scale = w.fill(`${name}.weight`, [dim], 1)
-  const bias = w.fill(`${name}.bias`, [dim], 0)
+export function layerNorm(w: Params, name: string, x: string, dim: number, eps: number): string {
+  const scale = w.vector(`${name}.weight`, dim, 1)
+  const bias = w.vector(`${name}.bias`, dim, 0)
   return w.graph.node('LayerNormalization', [x, scale, bias], {
     axis: attr.int(-1),
     epsilon: attr.float(eps),
   })
 }
 
-/** Exact GELU, `0.5·x·(1 + erf(x/√2))`: the standard Gelu op only arrives in opset 20. */
-export function gelu(w: Weights, x: string): string {
+/**
+ * Exact GELU, `x·0.5·(1 + erf(x/√2))`, in the node order PyTorch exports it (Div, Erf, Add, Mul,
+ * Mul): ONNX Runtime's GeluFusion matches only that form and turns it (with the bias Add before
+ * it) into one BiasGelu kernel. The standard Gelu op only arrives in opset 20.
+ */
+export function gelu(w: Params, x: string): string {
   const g = w.graph
-  const erf = g.node('Erf', [g.node('Mul', [x, g.scalar(Math.SQRT1_2)])])
+  const erf = g.node('Erf', [g.node('Div', [x, g.scalar(Math.SQRT2)])])
   const y = g.node('Mul', [x, g.node('Add', [erf, g.scalar(1)])])
   return g.node('Mul', [y, g.scalar(0.5)])
 }
 
 /** CLIP's `x·sigmoid(1.702·x)`. */
-export function quickGelu(w: Weights, x: string): string {
+export function quickGelu(w: Params, x: string): string {
   const g = w.graph
   return g.node('Mul', [x, g.node('Sigmoid', [g.node('Mul', [x, g.scalar(1.702)])])])
 }
 
 /** [b, s, hidden] → [b, heads, s, headDim], or [b, heads, headDim, s] when `keys`. */
-function splitHeads(w: Weights, x: string, shape: EncoderShape, keys: boolean): string {
+function splitHeads(w: Params, x: string, shape: EncoderShape, keys: boolean): string {
   const g = w.graph
   const headDim = shape.hidden / shape.heads
   const split = g.node('Reshape', [x, g.ints([0, 0, shape.heads, headDim])])
@@ -84,7 +88,7 @@ export interface AttentionNames {
  * query may attend, a large negative number where it must not (padding, future tokens).
  */
 export function selfAttention(
-  w: Weights,
+  w: Params,
   names: AttentionNames,
   x: string,
   shape: EncoderShape,
@@ -110,55 +114,72 @@ export function selfAttention(
 
 /** The feed-forward block: Linear → activation → Linear. */
 export function feedForward(
-  w: Weights,
+  w: Params,
   names: { readonly up: string; readonly down: string },
   x: string,
   shape: EncoderShape,
-  activation: (w: Weights, x: string) => string,
+  activation: (w: Params, x: string) => string,
 ): string {
   const up = linear(w, names.up, x, { in: shape.hidden, out: shape.intermediate, std: shape.std })
   const down = { in: shape.intermediate, out: shape.hidden, std: shape.std }
   return linear(w, names.down, activation(w, up), down)
 }
 
-/** One BERT layer (post-LayerNorm): attention + residual + LN, FFN + residual + LN. */
-export function bertLayer(
-  w: Weights,
-  index: number,
-  x: string,
-  shape: EncoderShape,
-  mask: string,
-): string {
-  const g = w.graph
+/** The checkpoint names of one post-LayerNorm encoder layer's parts. */
+export interface PostNormLayerNames {
+  readonly attention: AttentionNames
+  readonly attentionNorm: string
+  readonly up: string
+  readonly down: string
+  readonly outputNorm: string
+}
+
+export function bertLayerNames(index: number): PostNormLayerNames {
   const p = `encoder.layer.${index}`
-  const attention = selfAttention(
-    w,
-    {
+  return {
+    attention: {
       q: `${p}.attention.self.query`,
       k: `${p}.attention.self.key`,
       v: `${p}.attention.self.value`,
       out: `${p}.attention.output.dense`,
     },
-    x,
-    shape,
-    mask,
-  )
+    attentionNorm: `${p}.attention.output.LayerNorm`,
+    up: `${p}.intermediate.dense`,
+    down: `${p}.output.dense`,
+    outputNorm: `${p}.output.LayerNorm`,
+  }
+}
+
+/** One post-LayerNorm layer (BERT, MPNet): attention + residual + LN, FFN + residual + LN. */
+export function postNormLayer(
+  w: Params,
+  names: PostNormLayerNames,
+  x: string,
+  shape: EncoderShape,
+  mask: string,
+): string {
+  const g = w.graph
+  const attention = selfAttention(w, names.attention, x, shape, mask)
   const eps = shape.layerNormEps
-  const h = layerNorm(
-    w,
-    `${p}.attention.output.LayerNorm`,
-    g.node('Add', [attention, x]),
-    shape.hidden,
-    eps,
-  )
-  const names = { up: `${p}.intermediate.dense`, down: `${p}.output.dense` }
+  const h = layerNorm(w, names.attentionNorm, g.node('Add', [attention, x]), shape.hidden, eps)
   const ffn = feedForward(w, names, h, shape, gelu)
-  return layerNorm(w, `${p}.output.LayerNorm`, g.node('Add', [ffn, h]), shape.hidden, eps)
+  return layerNorm(w, names.outputNorm, g.node('Add', [ffn, h]), shape.hidden, eps)
+}
+
+/** One BERT layer. */
+export function bertLayer(
+  w: Params,
+  index: number,
+  x: string,
+  shape: EncoderShape,
+  mask: string,
+): string {
+  return postNormLayer(w, bertLayerNames(index), x, shape, mask)
 }
 
 /** One CLIP encoder layer (pre-LayerNorm): x + attn(LN(x)), then x + mlp(LN(x)). */
 export function clipLayer(
-  w: Weights,
+  w: Params,
   prefix: string,
   x: string,
   shape: EncoderShape,
