@@ -77,7 +77,7 @@ describe('dashboard in Chromium, embedded queue', { skip: skipBrowser, timeout: 
 
     // keyboard: skip link first, then the sections
     await page.keyboard.press('Tab')
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content')
+    assert.equal(await page.locator(':focus').textContent(), 'Skip to content')
     await page.getByRole('link', { name: 'Dead letters' }).focus()
     await page.keyboard.press('Enter')
     await page.waitForURL(/#\/dead-letters/)

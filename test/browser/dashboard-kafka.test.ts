@@ -8,7 +8,7 @@
  */
 import * as assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 import type { Snapshot } from '../../src/dashboard/api-types.ts'
 import type { WorkerRecord } from '../../src/observability/worker-record.ts'
 import { openPage, screenshot, skipBrowser } from '../helpers/browser.ts'
@@ -36,6 +36,12 @@ async function metricsTotals(workers: readonly WorkerRecord[]) {
     }
   }
   return sum
+}
+
+/** The worker ids of the Workers table's rows, in order. */
+async function workerIds(rows: Locator): Promise<string[]> {
+  const all = await rows.all()
+  return Promise.all(all.map(async (row) => (await row.getAttribute('data-worker')) ?? ''))
 }
 
 /** The tile's data-* numbers as the page shows them now. */
@@ -70,17 +76,12 @@ describe('dashboard in Chromium, Kafka mode', { skip, timeout: 600_000 }, () => 
     await waitUntil(
       () => `both workers on the page, which shows ${JSON.stringify(shown)}`,
       async () => {
-        shown = await rows.evaluateAll((trs) =>
-          trs.map((tr) => tr.getAttribute('data-worker') ?? ''),
-        )
+        shown = await workerIds(rows)
         return shown.length === 2
       },
       { timeoutMs: 120_000 },
     )
-    assert.deepEqual(
-      await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-worker'))),
-      ['w-a', 'w-b'],
-    )
+    assert.deepEqual(await workerIds(rows), ['w-a', 'w-b'])
     await cluster.group.waitForMembers(2, 120_000)
 
     // work, and one poison task

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { answer, ApiError } from '../../src/dashboard/ui/answer.ts'
+import { answer, type ApiError } from '../../src/dashboard/ui/answer.ts'
 
 describe('dashboard page: answer', () => {
   it('should reject an OK answer whose body is cut off, and read whole ones', async () => {
