@@ -6,32 +6,27 @@
  * topic; counts per state fold the whole status topic. A scan is bounded by the caller's signal
  * (`--timeout`) and `scanned` says what it read and whether it reached the end.
  *
- * The fold follows the embedded queue's (local-index.ts): `started` records count the attempts,
- * and a record stamped earlier than the state it would replace does not replace it.
+ * The fold is the embedded queue's (task-state.ts): `started` records count the attempts, and a
+ * record stamped earlier than the state it would replace does not replace it.
  */
 import type { KafkaDeps, KafkaSettings } from '../kafka/client.ts'
 import { createClient, type KafkaClient } from '../kafka/client.ts'
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import { taskStates } from '../protocol/report.ts'
 import type { Signal } from '../worker/types.ts'
 import { scanTopic } from './kafka-scan.ts'
 import type { ScanSummary, StatusView, TaskRecord } from './reporter.ts'
+import {
+  applyStatus,
+  countStates,
+  isKnownStatus,
+  newTaskEntry,
+  taskRecord,
+  type TaskEntry,
+} from './task-state.ts'
 
 export interface KafkaStatusConfig {
   readonly kafka: KafkaSettings
 }
-
-interface Entry {
-  state?: TaskState
-  stateMs: number
-  updatedAt: string
-  workerId: string
-  attempts: number
-  progress?: StatusMessage['progress']
-  error?: StatusMessage['error']
-}
-
-const knownStates: ReadonlySet<unknown> = new Set(taskStates)
 
 export class KafkaStatusView implements StatusView {
   readonly #client: KafkaClient
@@ -55,14 +50,14 @@ export class KafkaStatusView implements StatusView {
   }
 
   async task(taskId: string, { signal }: Signal): Promise<TaskRecord | undefined> {
-    const entry = newEntry()
+    const entry = newTaskEntry()
     const status = await scanTopic(
       this.#client,
       this.#topics.status,
       (key, value) => {
         if (key !== taskId) return
         const record = parse(value) as StatusMessage | undefined
-        if (record?.task_id === taskId && knownStates.has(record.state)) apply(entry, record)
+        if (record?.task_id === taskId && isKnownStatus(record)) applyStatus(entry, record)
       },
       signal,
     )
@@ -81,60 +76,29 @@ export class KafkaStatusView implements StatusView {
       )
       this.#scanned.push(results)
     }
-    return recordOf(taskId, entry, result)
+    return taskRecord(taskId, entry, result)
   }
 
   async counts({ signal }: Signal): Promise<Record<TaskState, number>> {
-    const entries = new Map<string, Entry>()
+    const entries = new Map<string, TaskEntry>()
     const status = await scanTopic(
       this.#client,
       this.#topics.status,
       (_key, value) => {
         const record = parse(value) as StatusMessage | undefined
-        if (typeof record?.task_id !== 'string' || !knownStates.has(record.state)) return
+        if (typeof record?.task_id !== 'string' || !isKnownStatus(record)) return
         let entry = entries.get(record.task_id)
-        if (!entry) entries.set(record.task_id, (entry = newEntry()))
-        apply(entry, record)
+        if (!entry) entries.set(record.task_id, (entry = newTaskEntry()))
+        applyStatus(entry, record)
       },
       signal,
     )
     this.#scanned = [status]
-    const counts = Object.fromEntries(taskStates.map((s) => [s, 0])) as Record<TaskState, number>
-    for (const { state } of entries.values()) if (state !== undefined) counts[state]++
-    return counts
+    return countStates(entries.values())
   }
 
   close(): Promise<void> {
     return Promise.resolve() // each scan closes its own consumer
-  }
-}
-
-function newEntry(): Entry {
-  return { stateMs: -Infinity, updatedAt: '', workerId: '', attempts: 0 }
-}
-
-function apply(entry: Entry, status: StatusMessage): void {
-  if (status.state === 'started') entry.attempts++
-  const ms = Date.parse(status.at)
-  if (ms < entry.stateMs) return
-  entry.stateMs = Number.isNaN(ms) ? entry.stateMs : ms
-  entry.state = status.state
-  entry.updatedAt = status.at
-  entry.workerId = status.worker_id
-  entry.error = status.error
-  if (status.progress) entry.progress = status.progress
-}
-
-function recordOf(taskId: string, entry: Entry, result: ResultMessage | undefined): TaskRecord {
-  return {
-    task_id: taskId,
-    state: entry.state ?? 'queued',
-    updated_at: entry.updatedAt,
-    worker_id: entry.workerId,
-    attempts: entry.attempts,
-    ...(entry.progress && { progress: entry.progress }),
-    ...(entry.error && { error: entry.error }),
-    ...(result && { result }),
   }
 }
 

@@ -9,17 +9,17 @@
  *   {"task_id":"t1","status":{<StatusMessage>},"attempts":3}
  */
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import { taskStates } from '../protocol/report.ts'
+import type { TaskRecord } from './reporter.ts'
+import {
+  applyStatus,
+  countStates,
+  isKnownStatus,
+  newTaskEntry,
+  taskRecord,
+  type TaskEntry,
+} from './task-state.ts'
 
-export interface Entry {
-  state?: TaskState
-  /** `at` of the record that set the state, in ms: a record stamped earlier does not override it. */
-  stateMs: number
-  updatedAt: string
-  workerId: string
-  attempts: number
-  progress?: StatusMessage['progress']
-  error?: StatusMessage['error']
+export interface Entry extends TaskEntry {
   /** Where the task's last result line is in the folded file. */
   result?: { readonly start: number; readonly length: number }
   /** Where the last line that changed this entry starts: orders tasks by their last activity. */
@@ -27,8 +27,6 @@ export interface Entry {
 }
 
 export type ResultReader = (at: { start: number; length: number }) => Promise<ResultMessage>
-
-const knownStates: ReadonlySet<unknown> = new Set(taskStates)
 
 /** Result lines start with their task id, so the fold need not parse the (large) rest. */
 const resultHead = /^\{"task_id":("(?:[^"\\]|\\.)*"),"result":/
@@ -63,25 +61,14 @@ export class StatusFold {
     if (!this.#applyLine(bytes, start)) this.#damaged++
   }
 
-  async task(taskId: string, readResult: ResultReader) {
+  async task(taskId: string, readResult: ResultReader): Promise<TaskRecord | undefined> {
     const entry = this.#tasks.get(taskId)
     if (entry?.state === undefined) return undefined
-    return {
-      task_id: taskId,
-      state: entry.state,
-      updated_at: entry.updatedAt,
-      worker_id: entry.workerId,
-      attempts: entry.attempts,
-      ...(entry.progress ? { progress: entry.progress } : {}),
-      ...(entry.error ? { error: entry.error } : {}),
-      ...(entry.result ? { result: await readResult(entry.result) } : {}),
-    }
+    return taskRecord(taskId, entry, entry.result && (await readResult(entry.result)))
   }
 
   counts(): Record<TaskState, number> {
-    const counts = Object.fromEntries(taskStates.map((s) => [s, 0])) as Record<TaskState, number>
-    for (const { state } of this.#tasks.values()) if (state !== undefined) counts[state]++
-    return counts
+    return countStates(this.#tasks.values())
   }
 
   #applyLine(bytes: Buffer, start: number): boolean {
@@ -104,11 +91,13 @@ export class StatusFold {
       return true
     }
     const status = record.status
-    if (status === undefined || !knownStates.has(status.state)) return false
+    if (!isKnownStatus(status)) return false
     const entry = this.#entry(record.task_id, start)
-    if (Number.isSafeInteger(record.attempts)) entry.attempts = record.attempts as number
-    else if (status.state === 'started') entry.attempts++
-    applyStatus(entry, status)
+    applyStatus(
+      entry,
+      status,
+      Number.isSafeInteger(record.attempts) ? (record.attempts as number) : undefined,
+    )
     return true
   }
 
@@ -119,25 +108,12 @@ export class StatusFold {
   #entry(taskId: string, seq: number): Entry {
     let entry = this.#tasks.get(taskId)
     if (!entry) {
-      entry = { stateMs: -Infinity, updatedAt: '', workerId: '', attempts: 0, seq }
+      entry = { ...newTaskEntry(), seq }
       this.#tasks.set(taskId, entry)
     }
     entry.seq = seq
     return entry
   }
-}
-
-function applyStatus(entry: Entry, status: StatusMessage): void {
-  const ms = Date.parse(status.at)
-  // Log order is the order of writes; `at` guards against a late writer (`vectorize submit`
-  // appending "queued" after the worker already started the task). Ties go to the later line.
-  if (ms < entry.stateMs) return
-  entry.stateMs = Number.isNaN(ms) ? entry.stateMs : ms
-  entry.state = status.state
-  entry.updatedAt = status.at
-  entry.workerId = status.worker_id
-  entry.error = status.error
-  if (status.progress) entry.progress = status.progress
 }
 
 /** The status record compaction writes for a folded task (undefined: it has no state yet). */
