@@ -7,7 +7,17 @@ import { importX } from 'eslint-plugin-import-x'
 const adapters = ['sources', 'stores', 'models', 'reporters']
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'fixtures/', 'data/', 'coverage/', '.scratch/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'fixtures/',
+      'data/',
+      'coverage/',
+      '.scratch/',
+      'artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -44,10 +54,19 @@ export default tseslint.config(
                 'observability',
                 'files',
                 'kafka',
+                'dead-letters',
+                'dashboard',
                 ...adapters,
               ].map((d) => `./src/${d}`),
               from: ['./src/main.ts', './src/cli'],
               message: 'only the CLI and main.ts wire things together',
+            },
+            {
+              // the page runs in the browser and reaches the server over HTTP only
+              target: './src/dashboard/ui',
+              from: './src',
+              except: ['./dashboard/ui', './dashboard/api-types.ts'],
+              message: 'the page imports nothing of the server but the API shapes',
             },
           ],
         },

@@ -1,23 +1,24 @@
 #!/usr/bin/env node
 // Runs the compiled tests under dist/<dir> with node:test. Node 20 has no --test exclusion or
 // glob support, so this script lists the files itself: `test/integration` (tests that need
-// services) only runs when asked for by name, one file at a time (they share the services), and so
-// does `test/real-model` (the imported real models: `npm run test:real-model`).
+// services), `test/browser` (the dashboard in Chromium, with services) and `test/real-model` (the
+// imported real models: `npm run test:real-model`) only run when asked for by name, one file at a
+// time (they share the services).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 const roots = process.argv.slice(2)
 if (roots.length === 0) roots.push('test')
-const includeIntegration = roots.some((r) => r.includes('integration'))
-const includeRealModel = roots.some((r) => r.includes('real-model'))
+const tiers = ['integration', 'browser', 'real-model']
+const asked = new Set(tiers.filter((tier) => roots.some((r) => r.includes(tier))))
+const serial = asked.size > 0
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) {
-      if (!includeIntegration && name === 'integration') return []
-      if (!includeRealModel && name === 'real-model') return []
+      if (tiers.includes(name) && !asked.has(name)) return []
       return walk(path)
     }
     // a compiled test whose source was deleted or moved stays in dist/: skip it
@@ -37,12 +38,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  [
-    '--enable-source-maps',
-    '--test',
-    `--test-concurrency=${includeIntegration || includeRealModel ? 1 : 2}`,
-    ...files,
-  ],
+  ['--enable-source-maps', '--test', `--test-concurrency=${serial ? 1 : 2}`, ...files],
   { stdio: 'inherit' },
 )
 process.exit(result.status ?? 1)

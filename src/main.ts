@@ -5,10 +5,13 @@
 import { packageVersion } from './cli/package-root.ts'
 import { LiveConfig } from './config/reload.ts'
 import type { Config } from './config/schema.ts'
+import { deadLetterLogs } from './dead-letters/index.ts'
+import type { DeadLetterStore } from './dead-letters/dead-letter.ts'
+import { Letters } from './dead-letters/letters.ts'
 import type { ModelEvents, ModelManager } from './models/embedder.ts'
 import { TransformersModels } from './models/transformers.ts'
 import { Heartbeat } from './observability/heartbeat.ts'
-import { HttpServer, Readiness, type ReadinessCheck } from './observability/http.ts'
+import { advertisedUrl, HttpServer, Readiness, type ReadinessCheck } from './observability/http.ts'
 import type { Logger } from './observability/logger.ts'
 import { addReadinessChecks, metricsProbes, WorkerProbes } from './observability/checks.ts'
 import { PrometheusMetrics } from './observability/metrics.ts'
@@ -91,6 +94,18 @@ export async function openStatusView({ config, logger, resources }: Deps): Promi
   return resources.add(await statusViews[sourceKind(config)](config, { logger }))
 }
 
+/** The dead letters of the configured mode, with the tools to replay and discard them. */
+export async function openDeadLetters({
+  config,
+  logger,
+  resources,
+}: Deps): Promise<DeadLetterStore> {
+  const kind = sourceKind(config)
+  const publisher = () => publishers[kind](config, { logger })
+  const log = await deadLetterLogs[kind](config, { logger, publisher })
+  return resources.add(new Letters(log, logger))
+}
+
 export interface RunOptions {
   readonly untilIdle: boolean
   /** Extra observers (a progress bar, Prometheus). */
@@ -99,6 +114,8 @@ export interface RunOptions {
   readonly heartbeat?: boolean
   /** Observers of model loads and inference batches (Prometheus). */
   readonly modelEvents?: ModelEvents
+  /** Where this worker serves /metrics, announced in its heartbeat (for the dashboard). */
+  readonly metricsUrl?: string
   /** Wraps the opened parts before the worker is built from them (test doubles; see WorkerParts). */
   readonly decorate?: PartsDecorator
 }
@@ -125,7 +142,9 @@ export async function createWorker(deps: Deps, options: RunOptions): Promise<Cre
   const parts = decorate ? decorate(opened) : opened
   const assembled = assembleWorker(deps.config, { ...parts, ...(metrics && { metrics }) })
   // before the model loads, so that the cluster sees this worker `starting`
-  const heartbeat = options.heartbeat ? openHeartbeat(deps, { ...assembled, models }) : undefined
+  const heartbeat = options.heartbeat
+    ? openHeartbeat(deps, { ...assembled, models }, options.metricsUrl)
+    : undefined
   await models.get(undefined, { signal: AbortSignal.timeout(600_000) }) // fail fast: the default model must load
   return { ...assembled, source, store, models, ...(heartbeat && { heartbeat }) }
 }
@@ -138,6 +157,7 @@ export async function createWorker(deps: Deps, options: RunOptions): Promise<Cre
 export function openHeartbeat(
   { config, logger, resources }: Deps,
   parts: { worker: Worker; stats: RunStats; models: ModelManager },
+  metricsUrl?: string,
 ): Heartbeat | undefined {
   if (config.redis.url === '') return undefined
   const { worker, stats, models } = parts
@@ -145,6 +165,8 @@ export function openHeartbeat(
     state: worker.state,
     activeTasks: worker.activeTasks,
     models: models.loaded().map((m) => m.identity),
+    maxTasks: worker.maxConcurrentTasks,
+    devices: [...new Set(models.loaded().map((m) => m.device))],
     counters: {
       started: stats.started,
       succeeded: stats.succeeded,
@@ -155,7 +177,13 @@ export function openHeartbeat(
       tokens: stats.tokens,
     },
   })
-  const deps = { logger, status, workerId: config.worker.id, version: packageVersion() }
+  const deps = {
+    logger,
+    status,
+    workerId: config.worker.id,
+    version: packageVersion(),
+    ...(metricsUrl !== undefined && { metricsUrl }),
+  }
   return resources.add(Heartbeat.start(config.redis, deps))
 }
 
@@ -239,7 +267,10 @@ export async function runWorker(deps: Deps, options: WorkerRunOptions): Promise<
     const created = await createWorker(deps, {
       ...options,
       ...(observers.length > 0 && { metrics: combineMetrics(...observers) }),
-      ...(served && { modelEvents: served.metrics }),
+      ...(served && {
+        modelEvents: served.metrics,
+        metricsUrl: advertisedUrl(deps.config.http.advertise_url, served.http.url),
+      }),
     })
     const { worker, models } = created
     live.on('processing.max_concurrent_tasks', (n) => worker.setConcurrency(n))

@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander'
 import { VectorizeError } from '../worker/errors.ts'
 import { registerCollections } from './collections.ts'
 import { registerConfig } from './config.ts'
+import { registerDashboard } from './dashboard.ts'
 import { registerDemo } from './demo.ts'
+import { registerDlq } from './dlq.ts'
 import { exitCodeOf, exitCodes } from './exit-codes.ts'
 import { FatalWatch } from './fatal.ts'
 import { registerIngest } from './ingest.ts'
@@ -42,6 +44,8 @@ export function buildProgram(seams: CliSeams = {}): Command {
     registerSearch,
     registerStatus,
     registerQueue,
+    registerDlq,
+    registerDashboard,
     registerCollections,
     registerConfig,
     registerModels,

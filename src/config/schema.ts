@@ -189,6 +189,12 @@ const kafka = z.strictObject({
       results: z.string().default('vectorize.results').describe('Topic for result messages'),
       status: z.string().default('vectorize.status').describe('Topic for status updates'),
       dlq: z.string().default('vectorize.tasks.dlq').describe('Topic for dead letters'),
+      dlq_handled: z
+        .string()
+        .default('')
+        .describe(
+          'Compacted topic recording which dead letters were replayed or discarded; empty = `<dlq>.handled`',
+        ),
     })
     .prefault({})
     .describe('Topic names'),
@@ -293,6 +299,12 @@ const http = z.strictObject({
   enabled: z.boolean().default(true).describe('Serve /health, /ready and /metrics'),
   host: z.string().default('127.0.0.1').describe('Bind address (0.0.0.0 in containers)'),
   port: port.default(9464).describe('HTTP port (0 = any free port)'),
+  advertise_url: z
+    .string()
+    .default('')
+    .describe(
+      'URL others reach this server at (heartbeat `metrics_url`, for the dashboard); empty = the bound address',
+    ),
   probe_interval_ms: z
     .number()
     .int()
@@ -304,6 +316,33 @@ const http = z.strictObject({
   probe_max_age_ms: positive
     .default(10_000)
     .describe('A probe result older than this counts as failing in /ready'),
+})
+
+const dashboard = z.strictObject({
+  host: z
+    .string()
+    .default('127.0.0.1')
+    .describe('`vectorize dashboard` bind address; beyond loopback, actions need a token'),
+  port: port.default(9465).describe('Dashboard HTTP port (0 = any free port)'),
+  refresh_ms: z
+    .number()
+    .int()
+    .min(250)
+    .default(2_000)
+    .describe('How often the dashboard reads Redis, scrapes the workers and pushes an update'),
+  scrape_timeout_ms: positive
+    .default(1_000)
+    .describe("Time limit of one scrape of a worker's /metrics"),
+  allow_actions: z
+    .boolean()
+    .default(false)
+    .describe('Allow replaying and discarding dead letters from the page (read-only otherwise)'),
+  token: z
+    .string()
+    .default('')
+    .describe(
+      'Secret every dashboard request must carry (once as `?token=`, then a cookie); required for actions beyond loopback; redacted',
+    ),
 })
 
 const content = z.strictObject({
@@ -362,6 +401,7 @@ export const configSchema = z.strictObject({
   redis: redis.prefault({}),
   http: http.prefault({}),
   content: content.prefault({}),
+  dashboard: dashboard.prefault({}),
 })
 
 export type Config = Readonly<z.infer<typeof configSchema>>
@@ -373,4 +413,5 @@ export const secretPaths = [
   'vector_databases.weaviate.api_key',
   'vector_databases.qdrant.api_key',
   'redis.url',
+  'dashboard.token',
 ] as const

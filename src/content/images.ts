@@ -62,3 +62,22 @@ function invalid(origin: string, what: string, cause?: unknown): VectorizeError 
     details: { origin },
   })
 }
+
+/**
+ * A small JPEG of an image, as a `data:` URL (the dashboard's search hits), under the same guards
+ * as `decodeImage`: the pixel limit is checked by libvips before decoding.
+ */
+export async function thumbnail(bytes: Buffer, maxPixels: number, edge = 96): Promise<string> {
+  const options = { limitInputPixels: maxPixels, pages: 1, failOn: 'error' } as const
+  const meta = await sharp(bytes, options).metadata()
+  if (!meta.format || !(imageFormats as readonly string[]).includes(meta.format)) {
+    throw invalid('thumbnail', `has format ${meta.format ?? 'unknown'}`)
+  }
+  const jpeg = await sharp(bytes, options)
+    .rotate()
+    .resize(edge, edge, { fit: 'inside' })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 70 })
+    .toBuffer()
+  return `data:image/jpeg;base64,${jpeg.toString('base64')}`
+}

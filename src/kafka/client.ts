@@ -7,7 +7,13 @@
 import type { Config } from '../config/schema.ts'
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
-import type { VendorConfig, VendorKafka, VendorKafkaJS, VendorLogger } from './vendor.ts'
+import type {
+  VendorConfig,
+  VendorKafka,
+  VendorKafkaJS,
+  VendorLogger,
+  VendorModule,
+} from './vendor.ts'
 
 export type KafkaSettings = Config['kafka']
 
@@ -32,9 +38,17 @@ export interface KafkaClient {
 
 /** Imports the client; the package name is a variable so the build never needs it present. */
 export async function loadKafka(name: string = clientPackage): Promise<VendorKafkaJS> {
-  let loaded: { KafkaJS?: VendorKafkaJS }
+  const loaded = await loadModule(name)
+  if (!loaded.KafkaJS) {
+    throw new VectorizeError('config_invalid', `${name} has no KafkaJS API; ${installHint}`)
+  }
+  return loaded.KafkaJS
+}
+
+/** The whole client module: the KafkaJS API and the rdkafka-style classes (kafka/reader.ts). */
+export async function loadModule(name: string = clientPackage): Promise<VendorModule> {
   try {
-    loaded = (await import(name)) as { KafkaJS?: VendorKafkaJS }
+    return (await import(name)) as VendorModule
   } catch (err) {
     const missing = (err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND'
     const what = missing
@@ -42,10 +56,6 @@ export async function loadKafka(name: string = clientPackage): Promise<VendorKaf
       : `Kafka mode needs ${name}, which is installed but failed to load (${(err as Error).message})`
     throw new VectorizeError('config_invalid', `${what}; ${installHint}`, { cause: err })
   }
-  if (!loaded.KafkaJS) {
-    throw new VectorizeError('config_invalid', `${name} has no KafkaJS API; ${installHint}`)
-  }
-  return loaded.KafkaJS
 }
 
 /** A client over the configured brokers, logging through `logger`. */
@@ -101,4 +111,21 @@ export function bridgeLogger(logger: Logger): VendorLogger {
     setLogLevel: () => undefined,
   }
   return bridge
+}
+
+/** The same brokers, TLS and SASL settings in librdkafka's own keys, for the rdkafka-style API. */
+export function rdkafkaConfig(settings: KafkaSettings): VendorConfig {
+  const { mechanism, username, password } = settings.sasl
+  const sasl = mechanism !== 'none'
+  const protocol = `${sasl ? 'sasl_' : ''}${settings.ssl ? 'ssl' : 'plaintext'}`
+  return {
+    'bootstrap.servers': settings.brokers.join(','),
+    'client.id': settings.client_id,
+    'security.protocol': protocol,
+    ...(sasl && {
+      'sasl.mechanisms': mechanism.toUpperCase(),
+      'sasl.username': username,
+      'sasl.password': password,
+    }),
+  }
 }

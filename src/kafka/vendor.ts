@@ -139,6 +139,12 @@ export interface VendorAdmin {
     topic: string,
     options: { timeout?: number; isolationLevel: number },
   ): Promise<{ partition: number; high: string; low: string }[]>
+  /** A group's committed offsets; `offset` is "-1" where it never committed. */
+  fetchOffsets(options: {
+    groupId: string
+    topics: string[]
+    timeout?: number
+  }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>
 }
 
 export interface VendorKafka {
@@ -189,3 +195,58 @@ export const permanentErrorCodes: ReadonlySet<number> = new Set([
   44, // ERR_POLICY_VIOLATION
   58, // ERR_SASL_AUTHENTICATION_FAILED
 ])
+
+/**
+ * The node-rdkafka-style consumer of the same package (`KafkaConsumer`, types/rdkafka.d.ts): it
+ * can `assign` partitions at given offsets and `consume` a bounded number of records with no
+ * consumer group, which the KafkaJS API cannot. The dead-letter tools page through topics with it.
+ */
+export interface VendorRdMessage {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly key?: Buffer | string | null
+  readonly value: Buffer | null
+  /** Milliseconds since the epoch. */
+  readonly timestamp?: number
+  /** One object per header, in order: `[{ name: Buffer }, …]`. */
+  readonly headers?: readonly Readonly<Record<string, Buffer | string>>[]
+}
+
+export interface VendorRdConsumer {
+  connect(options: { timeout: number }, cb: (err: unknown) => void): unknown
+  disconnect(cb: (err: unknown) => void): unknown
+  getMetadata(
+    options: { topic: string; timeout: number },
+    cb: (err: unknown, data: { topics: { name: string; partitions: { id: number }[] }[] }) => void,
+  ): unknown
+  queryWatermarkOffsets(
+    topic: string,
+    partition: number,
+    timeout: number,
+    cb: (err: unknown, offsets: { lowOffset: number; highOffset: number }) => void,
+  ): unknown
+  assign(assignments: { topic: string; partition: number; offset: number }[]): unknown
+  unassign(): unknown
+  setDefaultConsumeTimeout(ms: number): void
+  consume(count: number, cb: (err: unknown, messages: VendorRdMessage[]) => void): void
+  on(event: 'event.error', listener: (err: unknown) => void): unknown
+  on(
+    event: 'partition.eof',
+    listener: (eof: { topic: string; partition: number; offset: number }) => void,
+  ): unknown
+}
+
+/**
+ * `import('@confluentinc/kafka-javascript')`: the KafkaJS API as a named export; the rdkafka
+ * classes only on the CommonJS module object (`default`), which Node's named-export detection
+ * does not see through.
+ */
+export interface VendorModule {
+  readonly KafkaJS?: VendorKafkaJS
+  readonly default?: VendorRdKafka
+}
+
+export interface VendorRdKafka {
+  readonly KafkaConsumer?: new (config: VendorConfig, topicConfig: VendorConfig) => VendorRdConsumer
+}

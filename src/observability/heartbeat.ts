@@ -36,6 +36,8 @@ export interface HeartbeatDeps {
   readonly status: () => WorkerStatus
   readonly workerId: string
   readonly version: string
+  /** The base URL of the worker's HTTP endpoints, for the dashboard's scrapes. */
+  readonly metricsUrl?: string
 }
 
 /** What `/ready` can show about Redis (it never gates readiness). */
@@ -188,6 +190,9 @@ export class Heartbeat {
       updated_at: new Date(now).toISOString(),
       interval_ms: this.#intervalMs,
       ttl_ms: this.#ttlMs,
+      ...(status.maxTasks !== undefined && { max_tasks: status.maxTasks }),
+      ...(status.devices !== undefined && { devices: status.devices }),
+      ...(this.#deps.metricsUrl !== undefined && { metrics_url: this.#deps.metricsUrl }),
     }
   }
 

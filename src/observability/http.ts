@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hostname } from 'node:os'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
 import type { Logger } from './logger.ts'
@@ -151,6 +152,17 @@ export class HttpServer {
     })
     return this.#closed
   }
+}
+
+/**
+ * The URL others reach this server at: `http.advertise_url` when set, else the bound address,
+ * with the machine's host name in place of a wildcard (0.0.0.0, ::) that no one can connect to.
+ */
+export function advertisedUrl(advertise: string, bound: string): string {
+  if (advertise !== '') return advertise.replace(/\/+$/, '')
+  const url = new URL(bound)
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = hostname()
+  return url.origin
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {

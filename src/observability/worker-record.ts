@@ -10,6 +10,10 @@ export interface WorkerStatus {
   readonly models: readonly string[]
   /** Since start: succeeded, failed, retries, dead_letters, items, tokens. */
   readonly counters: Readonly<Record<string, number>>
+  /** The concurrency cap now (`processing.max_concurrent_tasks`, SIGHUP can change it). */
+  readonly maxTasks?: number
+  /** Inference devices of the loaded models (`cpu`, `cuda`…). */
+  readonly devices?: readonly string[]
 }
 
 /** The JSON value of `<prefix>worker:<id>`. */
@@ -26,6 +30,10 @@ export interface WorkerRecord {
   readonly updated_at: string
   readonly interval_ms: number
   readonly ttl_ms: number
+  readonly max_tasks?: number
+  readonly devices?: readonly string[]
+  /** Where the worker serves /health, /ready and /metrics (absent when it serves none). */
+  readonly metrics_url?: string
 }
 
 export function keysFor(prefix: string, workerId: string): { record: string; index: string } {

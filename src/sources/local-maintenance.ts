@@ -103,11 +103,14 @@ export interface TaskLogStats {
   readonly lag: number
 }
 
-/** What the task log holds now; reads only, takes no lock. */
-export async function taskLogStats(dir: string): Promise<TaskLogStats> {
+/**
+ * What the task log holds now; reads only, takes no lock. A caller that asks again and again (the
+ * dashboard, every refresh) passes the same `end`, which then reads only what was appended since.
+ */
+export async function taskLogStats(dir: string, end = new LogEnd(dir)): Promise<TaskLogStats> {
   const facts = await segmentFacts(dir, taskLogPrefix)
   const first = facts[0]?.base ?? 0
-  const next = (await new LogEnd(dir).next()) ?? first
+  const next = (await end.next()) ?? first
   const committed = (await readCommit(dir))?.offset ?? first
   const empty = next <= first
   return {

@@ -96,7 +96,7 @@ export function dropTopicsAfter(t: TestContext, topics: readonly string[]): void
 
 async function withAdmin<T>(fn: (admin: TestAdmin, module: VendorKafkaJS) => Promise<T>) {
   const client = await testKafka()
-  const admin = client.kafka.admin() as TestAdmin
+  const admin: TestAdmin = client.kafka.admin()
   await admin.connect()
   try {
     return await fn(admin, client.module)
@@ -313,7 +313,7 @@ export class GroupProbe {
   /** Opens an admin connection that is closed after the test. */
   static async open(t: TestContext, group: string, topic: string): Promise<GroupProbe> {
     const client = await testKafka()
-    const admin = client.kafka.admin() as TestAdmin
+    const admin: TestAdmin = client.kafka.admin()
     await admin.connect()
     t.after(() => admin.disconnect().catch(() => undefined))
     return new GroupProbe(admin, client.module, group, topic)

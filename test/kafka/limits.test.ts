@@ -4,7 +4,7 @@ import { sizeFindings } from '../../src/kafka/limits.ts'
 
 const settings = {
   max_message_bytes: 1_000_000,
-  topics: { tasks: 'tasks', status: 'status', results: 'results', dlq: 'dlq' },
+  topics: { tasks: 'tasks', status: 'status', results: 'results', dlq: 'dlq', dlq_handled: '' },
 }
 
 describe('sizeFindings', () => {
