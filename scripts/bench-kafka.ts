@@ -1,302 +1,263 @@
 /**
- * End-to-end throughput on Kafka (issue 3, acceptance 7; a benchmark, never asserted in tests):
- * N `vectorize worker` processes in one consumer group on a 6-partition tasks topic work through
- * the same short text tasks with the generated test model (`vectorize-test/minilm-tiny`), N = 1
- * then N = 2. Tasks are submitted with `vectorize submit` before the workers start; completion is
- * read from the status topic, as any client of the system would.
+ * Kafka end to end on the real model (issue 12, item 5; a benchmark, never asserted in tests):
+ * for each worker count N (default 1, 2, 3), a fresh 6-partition tasks topic holds a backlog of
+ * short one-text `text` tasks (or `--kind batch` tasks) submitted with `vectorize submit`; then N
+ * `vectorize worker` processes in one consumer group work through it with all-MiniLM-L6-v2 (from
+ * ./models: `npm run models:real`) into Weaviate (`vector_databases.default: weaviate`). Everything
+ * is read back as a client of the system would: the status and results topics, and the group's lag
+ * from its committed offsets.
  *
- *   scripts/services.sh up kafka && npx tsc -p tsconfig.build.json &&
- *   node dist/scripts/bench-kafka.js [--tasks 6000] [--partitions 6] [--workers 1,2] [--brokers H:P]
+ *   npm run models:real && npm run build && npm run bench:kafka -- [options]
  *
- * Per row: start-up (spawn → first task started: process start, model load, joining the group),
- * processing (first `started` → last `succeeded`, from the status records' `at`) and tasks/s over
- * it, wall (spawn → last success) and tasks/s over that, and the CPU seconds the workers used.
- * Worker settings come from VECTORIZE_WORKER_* as for any worker (e.g. ..._MODELS_THREADS); the
- * paths, the model and the Kafka names are set here. Topics and data are removed afterwards.
+ * Per row: tasks/s and texts/s (first `started` → last `succeeded`), task latency p50/p95 (the
+ * results' `timings_ms.total`: start → result), the lag drain time (first `started`, with the
+ * whole backlog waiting → committed lag 0), CPU-seconds of each worker, of the broker and of
+ * Weaviate over the processing window (from /proc: the broker and Weaviate are found by the port
+ * they listen on, or VECTORIZE_BENCH_KAFKA_PID / VECTORIZE_BENCH_WEAVIATE_PID), the figure per core
+ * (tasks per worker CPU-second: what one worker does with a core to itself), the load average and
+ * each worker's peak RSS. The broker and Weaviate are shared services: their CPU-seconds include
+ * whatever else used them meanwhile. Names are fresh per run and removed afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { packageRoot } from '../src/cli/package-root.ts'
+import { loadConfig } from '../src/config/load.ts'
+import type { Config } from '../src/config/schema.ts'
 import { configSchema } from '../src/config/schema.ts'
-import { ensureTopics } from '../src/kafka/admin.ts'
-import { createClient, type KafkaClient, type KafkaSettings } from '../src/kafka/client.ts'
-import { generateTestModels } from '../src/models/synthetic/index.ts'
+import { createClient } from '../src/kafka/client.ts'
 import { silentLogger } from '../src/observability/logger.ts'
-import type { StatusMessage } from '../src/protocol/report.ts'
-import { compact, n } from './bench/format.ts'
-import { load1, machineInfo } from './bench/machine.ts'
+import { intArg } from './bench/args.ts'
+import { compact } from './bench/format.ts'
+import { runOnce, type Target } from './bench/kafka-run.ts'
+import { setFlags, type StoreTarget } from './bench/kafka-setup.ts'
+import type { Run } from './bench/kafka-summary.ts'
+import { costTable, throughputTable } from './bench/kafka-table.ts'
+import { machineInfo, load1 } from './bench/machine.ts'
+import { median } from './bench/measure.ts'
+import { prepareModel } from './bench/model.ts'
+import { listenerPid } from './bench/processes.ts'
+import { corpusFile } from './bench/workloads.ts'
+
+const usage = `usage: npm run bench:kafka -- [options]
+  --workers 1,2,3        worker processes per row (default 1,2,3)
+  --concurrency C[,C..]  processing.max_concurrent_tasks per worker; one row per worker count and value
+                         (default: the workers' configured value)
+  --tasks N              tasks in the backlog (default 3000)
+  --kind text|batch      one-text text tasks (default) or batch tasks of --batch-items texts (default 32)
+  --partitions P         partitions of the tasks topic (default 6)
+  --model NAME           default sentence-transformers/all-MiniLM-L6-v2 (npm run models:real);
+                         vectorize-test/* models are generated into fixtures/models
+  --models-dir DIR       default ./models (fixtures/models for vectorize-test/*)
+  --store weaviate|lancedb   default weaviate, at VECTORIZE_TEST_WEAVIATE_URL / _GRPC_PORT
+                         (default http://127.0.0.1:18080, gRPC 15051)
+  --brokers H:P[,H:P]    default VECTORIZE_TEST_KAFKA_BROKERS or 127.0.0.1:19092
+  --set KEY=VALUE        a worker setting, as for the CLI (repeatable), e.g. models.threads=1
+  --sizing-cores C       cores of the worker the sizing line is for (default 2: k8s/worker-deployment.yaml)
+  --sizing-drain-s T     seconds of a worker's work KEDA's lagThreshold should stand for (default 30)
+  --sample-ms S          lag/CPU sampling interval (default 250)
+  --timeout-s T          per row (default 900)
+  --json FILE            where the JSON goes (default .bench/kafka.json)`
 
 const { values: args } = parseArgs({
   options: {
-    tasks: { type: 'string', default: '6000' },
+    workers: { type: 'string', default: '1,2,3' },
+    concurrency: { type: 'string' },
+    tasks: { type: 'string', default: '3000' },
+    kind: { type: 'string', default: 'text' },
+    'batch-items': { type: 'string', default: '32' },
     partitions: { type: 'string', default: '6' },
-    workers: { type: 'string', default: '1,2' },
+    model: { type: 'string', default: 'sentence-transformers/all-MiniLM-L6-v2' },
+    'models-dir': { type: 'string' },
+    store: { type: 'string', default: 'weaviate' },
     brokers: { type: 'string' },
-    'timeout-s': { type: 'string', default: '600' },
+    set: { type: 'string', multiple: true, default: [] },
+    'sizing-cores': { type: 'string', default: '2' },
+    'sizing-drain-s': { type: 'string', default: '30' },
+    'sample-ms': { type: 'string', default: '250' },
+    'timeout-s': { type: 'string', default: '900' },
+    json: { type: 'string', default: join('.bench', 'kafka.json') },
+    help: { type: 'boolean', default: false },
   },
 })
-const TASKS = Number(args.tasks)
-const PARTITIONS = Number(args.partitions)
-const WORKER_COUNTS = args.workers.split(',').map(Number)
-const TIMEOUT_MS = Number(args['timeout-s']) * 1000
-const BROKERS = (args.brokers ?? process.env.VECTORIZE_TEST_KAFKA_BROKERS ?? '127.0.0.1:19092')
-  .split(',')
-  .map((b) => b.trim())
-const MODEL = 'vectorize-test/minilm-tiny'
+if (args.help) {
+  console.log(usage)
+  process.exit(0)
+}
+
 const ROOT = packageRoot()
-const CLI = join(ROOT, 'bin', 'vectorize.js')
-const MODELS_DIR = join(ROOT, 'fixtures', 'models')
-const CLK_TCK = 100 // Linux's USER_HZ, what /proc/PID/stat counts in
-
-interface Run {
-  readonly workers: number
-  readonly tasks: number
-  readonly submitS: number
-  readonly startupS: number
-  readonly processingS: number
-  readonly wallS: number
-  readonly tasksPerS: number
-  readonly wallTasksPerS: number
-  readonly cpuS: number | undefined
-  readonly perWorker: Record<string, number>
+const counts = (name: string, raw: string) => raw.split(',').map((v) => intArg(name, v, 1, usage))
+const kind = args.kind === 'batch' ? 'batch' : args.kind === 'text' ? 'text' : undefined
+if (!kind || !['weaviate', 'lancedb'].includes(args.store)) {
+  console.error(`--kind must be text or batch and --store weaviate or lancedb\n\n${usage}`)
+  process.exit(2)
 }
 
-function texts(count: number): string {
-  const lines = Array.from({ length: count }, (_, i) =>
-    JSON.stringify({
-      version: 1,
-      task_id: `bench-${i}`,
-      type: 'text',
-      collection: 'bench',
-      text: `short benchmark text number ${i} about ${['tides', 'planets', 'coffee', 'plumbing'][i % 4]}`,
-    }),
-  )
-  return lines.join('\n') + '\n'
+/** Checked before the first row, used after the last. */
+const SIZING = {
+  cores: intArg('sizing-cores', args['sizing-cores'], 1, usage),
+  drainS: intArg('sizing-drain-s', args['sizing-drain-s'], 1, usage),
 }
 
-function settingsFor(tag: string): KafkaSettings {
-  const name = (what: string) => `vectorize-bench-${what}-${tag}`
-  return configSchema.parse({
-    kafka: {
-      brokers: BROKERS,
-      group_id: name('group'),
-      partitions: PARTITIONS,
-      topics: {
-        tasks: name('tasks'),
-        status: name('status'),
-        results: name('results'),
-        dlq: name('dlq'),
-      },
-    },
-  }).kafka
+function storeTarget(): StoreTarget {
+  if (args.store === 'lancedb') return { kind: 'lancedb' }
+  const url = process.env.VECTORIZE_TEST_WEAVIATE_URL ?? 'http://127.0.0.1:18080'
+  const grpcPort = Number(process.env.VECTORIZE_TEST_WEAVIATE_GRPC_PORT ?? 15051)
+  return { kind: 'weaviate', url, grpcPort }
 }
 
-function cliEnv(settings: KafkaSettings, dir: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    VECTORIZE_WORKER_KAFKA_BROKERS: settings.brokers.join(','),
-    VECTORIZE_WORKER_KAFKA_GROUP_ID: settings.group_id,
-    VECTORIZE_WORKER_KAFKA_TOPICS_TASKS: settings.topics.tasks,
-    VECTORIZE_WORKER_KAFKA_TOPICS_RESULTS: settings.topics.results,
-    VECTORIZE_WORKER_KAFKA_TOPICS_STATUS: settings.topics.status,
-    VECTORIZE_WORKER_KAFKA_TOPICS_DLQ: settings.topics.dlq,
-    VECTORIZE_WORKER_QUEUE_DIR: join(dir, 'queue'),
-    VECTORIZE_WORKER_VECTOR_DATABASES_LANCEDB_PATH: join(dir, 'lancedb'),
-    VECTORIZE_WORKER_MODELS_DIR: MODELS_DIR,
-    VECTORIZE_WORKER_MODELS_CACHE_DIR: MODELS_DIR,
-    VECTORIZE_WORKER_MODELS_DEFAULT: MODEL,
-    VECTORIZE_WORKER_MODELS_ALLOW_REMOTE: 'false',
-    VECTORIZE_WORKER_WORKER_LOG_LEVEL: process.env.VECTORIZE_WORKER_WORKER_LOG_LEVEL ?? 'warn',
-  }
+/** The process behind a local endpoint ("host:port" or a URL), for its CPU-seconds. */
+function localPid(endpoint: string, override: string | undefined): number | undefined {
+  const { hostname, port } = new URL(endpoint.includes('://') ? endpoint : `kafka://${endpoint}`)
+  const local = hostname === 'localhost' || hostname.startsWith('127.') || hostname === '[::1]'
+  return override || local ? listenerPid(Number(port), override) : undefined
 }
 
-/** Spawns `vectorize ARGS`; keeps the tail of stderr for error messages. */
-function cli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code) => resolve(code))
-  })
-  return { child, exited, stderr: () => stderr }
-}
-
-/** CPU seconds (user + system) a live process has used so far; undefined off Linux. */
-function cpuSeconds(child: ChildProcess): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
-  } catch {
-    return undefined
-  }
-}
-
-/** Follows the status topic: the first `started`, the last `succeeded`, tasks done per worker. */
-async function followStatus(client: KafkaClient, topic: string) {
-  const consumer = client.kafka.consumer({
-    kafkaJS: {
-      groupId: `vectorize-bench-reader-${randomUUID()}`,
-      fromBeginning: true,
-      autoCommit: false,
-    },
-  })
-  const done = new Map<string, string>()
-  const view = {
-    firstStarted: Infinity,
-    lastSucceeded: 0,
-    done,
-    perWorker: {} as Record<string, number>,
-  }
-  await consumer.connect()
-  await consumer.subscribe({ topics: [topic] })
-  await consumer.run({
-    eachMessage: ({ message }) => {
-      const status = JSON.parse(message.value?.toString() ?? '{}') as StatusMessage
-      const at = Date.parse(status.at)
-      if (status.state === 'started') view.firstStarted = Math.min(view.firstStarted, at)
-      if (status.state === 'succeeded' && !done.has(status.task_id)) {
-        done.set(status.task_id, status.worker_id)
-        view.lastSucceeded = Math.max(view.lastSucceeded, at)
-        view.perWorker[status.worker_id] = (view.perWorker[status.worker_id] ?? 0) + 1
-      }
-      return Promise.resolve()
-    },
-  })
-  return { view, close: () => consumer.disconnect() }
-}
-
-async function waitFor(what: () => string, done: () => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-async function benchmark(workerCount: number, client: KafkaClient): Promise<Run> {
-  const settings = settingsFor(randomUUID())
-  const dir = await mkdtemp(join(tmpdir(), 'vectorize-bench-kafka-'))
-  const admin = client.kafka.admin()
-  await admin.connect()
-  const workers: ReturnType<typeof cli>[] = []
-  let follower: Awaited<ReturnType<typeof followStatus>> | undefined
-  try {
-    await ensureTopics(client.kafka, settings, silentLogger, 'source_unavailable')
-    const env = cliEnv(settings, dir)
-    const file = join(dir, 'tasks.jsonl')
-    await writeFile(file, texts(TASKS))
-    const submitAt = performance.now()
-    const submit = cli(['submit', file], env, dir)
-    if ((await submit.exited) !== 0) throw new Error(`vectorize submit failed: ${submit.stderr()}`)
-    const submitS = (performance.now() - submitAt) / 1000
-    follower = await followStatus(client, settings.topics.status)
-    const { view } = follower
-
-    const spawnedAt = Date.now()
-    for (let i = 1; i <= workerCount; i++) {
-      const worker = cli(['worker'], { ...env, VECTORIZE_WORKER_WORKER_ID: `bench-${i}` }, dir)
-      workers.push(worker)
-      void worker.exited.then((code) => {
-        if (view.done.size < TASKS)
-          console.error(`worker bench-${i} exited ${code}: ${worker.stderr()}`)
-      })
-    }
-    await waitFor(
-      () => `${view.done.size}/${TASKS} tasks succeeded with ${workerCount} worker(s)`,
-      () => view.done.size >= TASKS || workers.some((w) => w.child.exitCode !== null),
-      TIMEOUT_MS,
+async function assertWeaviateReady(store: StoreTarget): Promise<void> {
+  if (store.kind !== 'weaviate') return
+  const res = await fetch(`${store.url}/v1/.well-known/ready`).catch((err: Error) => err)
+  if (res instanceof Error || !res.ok) {
+    const why = res instanceof Error ? res.message : `HTTP ${res.status}`
+    throw new Error(
+      `Weaviate at ${store.url} is not ready (${why}): start it (scripts/services.sh up weaviate) or use --store lancedb`,
     )
-    if (view.done.size < TASKS)
-      throw new Error(`a worker exited before the end (${view.done.size}/${TASKS})`)
-    const cpu = workers.map((w) => cpuSeconds(w.child))
-    const processingS = (view.lastSucceeded - view.firstStarted) / 1000
-    const wallS = (view.lastSucceeded - spawnedAt) / 1000
-    return {
-      workers: workerCount,
-      tasks: TASKS,
-      submitS,
-      startupS: (view.firstStarted - spawnedAt) / 1000,
-      processingS,
-      wallS,
-      tasksPerS: TASKS / processingS,
-      wallTasksPerS: TASKS / wallS,
-      cpuS: cpu.every((c) => c !== undefined) ? cpu.reduce((a, c) => a + c, 0) : undefined,
-      perWorker: view.perWorker,
-    }
-  } finally {
-    for (const w of workers) w.child.kill('SIGTERM')
-    await Promise.all(workers.map((w) => w.exited.catch(() => null)))
-    await follower?.close()
-    await admin
-      .deleteTopics({ topics: Object.values(settings.topics), timeout: 10_000 })
-      .catch(() => undefined)
-    await admin.disconnect()
-    await rm(dir, { recursive: true, force: true })
   }
 }
 
-function table(runs: readonly Run[]): string {
-  const header = [
-    'workers',
-    'tasks',
-    'submit s',
-    'start-up s',
-    'processing s',
-    'tasks/s',
-    'wall s',
-    'wall tasks/s',
-    'cpu s',
-    'per worker',
-  ]
-  const rows = runs.map((r) => [
-    String(r.workers),
-    n(r.tasks),
-    r.submitS.toFixed(2),
-    r.startupS.toFixed(2),
-    r.processingS.toFixed(2),
-    compact(r.tasksPerS),
-    r.wallS.toFixed(2),
-    compact(r.wallTasksPerS),
-    r.cpuS === undefined ? '' : r.cpuS.toFixed(1),
-    Object.entries(r.perWorker)
-      .sort()
-      .map(([, count]) => n(count))
-      .join(' / '),
-  ])
-  const all = [header, ...rows]
-  const widths = header.map((_, c) => Math.max(...all.map((l) => l[c]!.length)))
-  return all.map((l) => l.map((cell, c) => cell.padStart(widths[c]!)).join('  ')).join('\n')
+/** The worker settings the rows run with: the caller's VECTORIZE_WORKER_* and --set. */
+async function workerSettings(): Promise<Config> {
+  const flags = setFlags(args.set)
+  const { config } = await loadConfig({ env: process.env, flags, cwd: tmpdir() })
+  return config
+}
+
+function header(config: Config, store: StoreTarget, target: Target, tasks: number): string {
+  const machine = machineInfo()
+  const m = config.models
+  const w = config.vector_databases.weaviate
+  const where = store.kind === 'weaviate' ? `Weaviate ${store.url}` : 'LanceDB'
+  return (
+    `Kafka end to end: ${target.model} (${m.dtype}, models.threads ${m.threads || 'one per core'}), ` +
+    `${where}${store.kind === 'weaviate' ? ` (batch_size ${w.batch_size}, concurrency ${w.concurrency})` : ''}, ` +
+    `${tasks} ${kind} tasks${kind === 'batch' ? ` of ${args['batch-items']} texts` : ''}, ` +
+    `${target.partitions} partitions; ${machine.cores} cores (${machine.cpu}), load ${load1()} at start`
+  )
 }
 
 async function main(): Promise<void> {
-  await generateTestModels(MODELS_DIR)
-  const client = await createClient(settingsFor('probe'), silentLogger)
-  const machine = machineInfo()
-  const loadBefore = load1()
+  const config = await workerSettings()
+  const store = storeTarget()
+  await assertWeaviateReady(store)
+  const generated = args.model.startsWith('vectorize-')
+  const modelsDir = args['models-dir'] ?? join(ROOT, generated ? 'fixtures/models' : 'models')
+  await prepareModel(args.model, modelsDir, config.models.dtype).catch((err: Error) => {
+    throw new Error(`${err.message}\n(the real models come from: npm run models:real)`)
+  })
+  const brokers = (args.brokers ?? process.env.VECTORIZE_TEST_KAFKA_BROKERS ?? '127.0.0.1:19092')
+    .split(',')
+    .map((b) => b.trim())
+  const partitions = intArg('partitions', args.partitions, 1, usage)
+  const client = await createClient(configSchema.parse({ kafka: { brokers } }).kafka, silentLogger)
+  const target: Target = {
+    client,
+    brokers,
+    partitions,
+    model: args.model,
+    modelsDir,
+    corpus: corpusFile(ROOT),
+    store,
+    sets: args.set,
+    timeoutMs: intArg('timeout-s', args['timeout-s'], 1, usage) * 1000,
+    sampleMs: intArg('sample-ms', args['sample-ms'], 10, usage),
+    brokerPid: localPid(brokers[0]!, process.env.VECTORIZE_BENCH_KAFKA_PID),
+    storePid:
+      store.kind === 'weaviate'
+        ? localPid(store.url, process.env.VECTORIZE_BENCH_WEAVIATE_PID)
+        : undefined,
+  }
+  const tasks = intArg('tasks', args.tasks, 1, usage)
+  const batchItems = intArg('batch-items', args['batch-items'], 1, usage)
+  const concurrencies = args.concurrency
+    ? counts('concurrency', args.concurrency)
+    : [config.processing.max_concurrent_tasks]
+  const title = header(config, store, target, tasks)
+  console.log(title)
   const runs: Run[] = []
-  for (const count of WORKER_COUNTS) runs.push(await benchmark(count, client))
+  for (const workers of counts('workers', args.workers)) {
+    for (const concurrency of concurrencies) {
+      const run = await runOnce({ workers, concurrency, kind: kind!, tasks, batchItems }, target)
+      console.log(`  ${workers} worker(s), ${concurrency} in flight: ${run.tasksPerS} tasks/s`)
+      runs.push(run)
+    }
+  }
+  report(title, runs, store, target)
+  const sizing = sizingOf(runs)
+  if (sizing) console.log(`\n${sizingLine(sizing)}`)
+  const json = JSON.stringify({ bench: 'kafka', title, machine: machineInfo(), runs, sizing })
+  console.log(`\nJSON ${json}`)
+  await mkdir(dirname(args.json), { recursive: true })
+  await writeFile(args.json, json + '\n')
+  console.log(`written to ${args.json}`)
+}
+
+function report(title: string, runs: Run[], store: StoreTarget, target: Target) {
+  const storeName = store.kind === 'weaviate' ? 'Weaviate' : undefined
+  console.log(`\n${title}\n`)
+  console.log(throughputTable(runs))
+  console.log()
+  console.log(costTable(runs, storeName))
+  const missing = [
+    target.brokerPid === undefined && 'the broker',
+    store.kind === 'weaviate' && target.storePid === undefined && 'Weaviate',
+  ].filter(Boolean)
   console.log(
-    `Kafka end to end, ${MODEL}, ${n(TASKS)} short text tasks, ${PARTITIONS} partitions, ` +
-      `${machine.cores} cores (${machine.cpu}), load ${loadBefore} before`,
-  )
-  console.log(table(runs))
-  console.log(
-    JSON.stringify({ bench: 'kafka', model: MODEL, partitions: PARTITIONS, machine, runs }),
+    `\nin flight: processing.max_concurrent_tasks per worker. p50/p95: task latency as the ` +
+      `worker reports it (start → result; the wait in the backlog excluded). drain s: first task ` +
+      `started, whole backlog waiting → committed lag 0. tasks/CPU-s: tasks per worker CPU-second ` +
+      `over the window, i.e. the tasks/s one worker gives per core it has to itself. ` +
+      `${storeName ? `broker and ${storeName}` : 'broker'} CPU-s: shared servers, anything else ` +
+      `using them included.` +
+      (missing.length > 0 ? ` Not found (CPU shows ?): ${missing.join(', ')}.` : ''),
   )
 }
 
-main().catch((err: unknown) => {
-  console.error(err)
-  process.exit(1)
-})
+/**
+ * The figures the README's sizing uses: tasks/s per worker core (median over the rows), what a
+ * worker of --sizing-cores gives, the lag it drains in --sizing-drain-s (KEDA's lagThreshold),
+ * and the largest worker RSS.
+ */
+function sizingOf(runs: readonly Run[]) {
+  const perCore = runs.flatMap((r) => r.tasksPerWorkerCpuS ?? [])
+  const rss = runs.flatMap((r) => r.peakRssMiB.filter((m) => m !== undefined))
+  if (perCore.length === 0) return undefined
+  const { cores, drainS } = SIZING
+  const tasksPerCoreS = median(perCore)
+  return {
+    tasksPerCoreS: Math.round(tasksPerCoreS * 10) / 10,
+    tasksPerCoreRange: [Math.min(...perCore), Math.max(...perCore)],
+    cores,
+    workerTasksPerS: Math.round(tasksPerCoreS * cores * 10) / 10,
+    drainS,
+    lagThreshold: Math.round(tasksPerCoreS * cores * drainS),
+    peakRssMiB: rss.length > 0 ? Math.max(...rss) : undefined,
+  }
+}
+
+function sizingLine(s: NonNullable<ReturnType<typeof sizingOf>>): string {
+  const [lo, hi] = s.tasksPerCoreRange
+  return (
+    `Sizing: ${compact(s.tasksPerCoreS)} ${kind} tasks/s per worker core (median of the rows, ` +
+    `${compact(lo!)}–${compact(hi!)}); a ${s.cores}-core worker: ${compact(s.workerTasksPerS)} ` +
+    `tasks/s, ${s.drainS} s of its work = ` +
+    `lagThreshold ${s.lagThreshold}; peak worker RSS ${s.peakRssMiB ?? '?'} MiB.`
+  )
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  },
+)

@@ -14,7 +14,7 @@ import type { Config } from '../../src/config/schema.ts'
 import { createWorker, openPublisher, openStore, Resources, type Deps } from '../../src/main.ts'
 import type { Logger } from '../../src/observability/logger.ts'
 import type { TaskFinished, WorkerMetrics } from '../../src/worker/metrics.ts'
-import { timed } from './measure.ts'
+import { percentile, timed } from './measure.ts'
 
 export const COLLECTION = 'bench'
 
@@ -133,12 +133,6 @@ export interface EndToEndResult {
 export interface EndToEndOptions {
   /** More config settings (e.g. `content.allowed_roots`), applied after the bench's own. */
   readonly extra?: readonly FlagSetting[]
-}
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
 export async function endToEnd(

@@ -32,7 +32,8 @@ import { className } from '../../src/stores/weaviate-names.ts'
 import { load1 } from './machine.ts'
 import { weaviatePython } from './python-venv.ts'
 import { searches, type Latency } from './stores-common.ts'
-import { cpuSeconds, weaviatePid, writePythonInputs } from './weaviate-server.ts'
+import { cpuSeconds } from './processes.ts'
+import { weaviatePid, writePythonInputs } from './weaviate-server.ts'
 
 export interface WeaviateTarget {
   readonly url: string

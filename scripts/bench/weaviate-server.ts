@@ -14,8 +14,6 @@ import {
 } from '../../src/stores/weaviate-schema.ts'
 import { objectId, toProperties } from '../../src/stores/weaviate-schema.ts'
 
-const TICKS = 100 // USER_HZ: the unit of /proc/<pid>/stat times on Linux
-
 /**
  * The pid of the server listening on `port`: VECTORIZE_BENCH_WEAVIATE_PID, or the process whose
  * command line names weaviate and `--port <port>` (how scripts/services.sh starts it).
@@ -42,18 +40,6 @@ export function weaviatePid(port: number): number | undefined {
     }
   }
   return undefined
-}
-
-/** CPU-seconds (user + system) the process has used, or undefined when it cannot be read. */
-export function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / TICKS
-  } catch {
-    return undefined
-  }
 }
 
 /**

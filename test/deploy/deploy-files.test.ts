@@ -240,3 +240,59 @@ describe('graceful stop and autoscaling', () => {
     }
   })
 })
+
+/** A Kubernetes memory quantity in bytes (the binary and decimal suffixes these files use). */
+function bytesOf(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity)
+  assert.ok(match, `memory quantity ${quantity}`)
+  const units: Record<string, number> = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  }
+  return Number(match[1]) * (match[2] ? units[match[2]]! : 1)
+}
+
+describe('sizing', () => {
+  const resources = () => {
+    const [container] = at(
+      k8s('k8s/worker-deployment.yaml', 'Deployment'),
+      'spec.template.spec.containers',
+    ) as unknown[]
+    return obj(container, 'resources')
+  }
+
+  it("should run as many inference threads as the worker's CPU request", async () => {
+    // models.threads 0 lets ONNX Runtime start one thread per core of the node, not of the pod
+    const { models } = await configMapConfig()
+    const cpu = str(resources(), 'requests.cpu')
+    assert.match(cpu, /^[1-9]\d*$/, 'a CPU request in whole cores, one inference thread each')
+    assert.equal(models.threads, Number(cpu), 'ConfigMap models.threads = requests.cpu')
+  })
+
+  it('should request no more memory than its limit', () => {
+    const r = resources()
+    const [request, limit] = [str(r, 'requests.memory'), str(r, 'limits.memory')]
+    assert.ok(bytesOf(request) <= bytesOf(limit), `memory request ${request} over limit ${limit}`)
+  })
+
+  it('should scale up only on lag beyond the tasks a worker holds in flight', async () => {
+    // in-flight tasks are not committed yet, so they count as lag: a threshold at or under
+    // max_concurrent_tasks would add a replica for one worker that merely has work in hand
+    const { processing } = await configMapConfig()
+    const scaled = k8s('k8s/keda/worker-scaledobject.yaml', 'ScaledObject')
+    const [trigger] = (at(scaled, 'spec.triggers') as unknown[]).filter(
+      (t) => at(t, 'type') === 'kafka',
+    )
+    const threshold = Number(str(trigger, 'metadata.lagThreshold'))
+    assert.ok(
+      threshold > processing.max_concurrent_tasks,
+      `lagThreshold ${threshold} must exceed processing.max_concurrent_tasks ${processing.max_concurrent_tasks}`,
+    )
+  })
+})
