@@ -5,9 +5,11 @@
  * connection for the reader's life, two requests per read.
  */
 import type { Logger } from '../observability/logger.ts'
+import { VectorizeError } from '../worker/errors.ts'
 import type { KafkaSettings } from './client.ts'
 import { createClient } from './client.ts'
 import { abortable, kafkaError } from './errors.ts'
+import { InFlight } from './in-flight.ts'
 import type { VendorAdmin, VendorKafkaJS } from './vendor.ts'
 
 export interface PartitionLag {
@@ -25,6 +27,8 @@ export class GroupLag {
   readonly #module: VendorKafkaJS
   readonly #settings: KafkaSettings
   #connected: Promise<void> | undefined
+  #closed = false
+  readonly #native = new InFlight()
 
   static async open(settings: KafkaSettings, deps: { logger: Logger }): Promise<GroupLag> {
     const client = await createClient(settings, deps.logger.child({ component: 'group-lag' }))
@@ -39,16 +43,23 @@ export class GroupLag {
 
   async read(signal: AbortSignal): Promise<PartitionLag[]> {
     const topic = this.#settings.topics.tasks
-    this.#connected ??= this.#admin.connect()
+    if (this.#closed) throw new VectorizeError('source_unavailable', 'the lag reader is closed')
+    this.#connected ??= this.#native.track(this.#admin.connect())
     this.#connected.catch(() => (this.#connected = undefined)) // connect again next time
     try {
       await abortable(this.#connected, signal)
       const isolationLevel = this.#module.IsolationLevel.READ_COMMITTED
       const [ends, groups] = await abortable(
-        Promise.all([
-          this.#admin.fetchTopicOffsets(topic, { timeout, isolationLevel }),
-          this.#admin.fetchOffsets({ groupId: this.#settings.group_id, topics: [topic], timeout }),
-        ]),
+        this.#native.track(
+          Promise.all([
+            this.#admin.fetchTopicOffsets(topic, { timeout, isolationLevel }),
+            this.#admin.fetchOffsets({
+              groupId: this.#settings.group_id,
+              topics: [topic],
+              timeout,
+            }),
+          ]),
+        ),
         signal,
       )
       const committed = groups.find((g) => g.topic === topic)?.partitions ?? []
@@ -71,7 +82,10 @@ export class GroupLag {
     }
   }
 
+  /** Waits for a read still running natively (see InFlight) before it disconnects. */
   async close(): Promise<void> {
+    this.#closed = true
+    await this.#native.settled()
     if (this.#connected) await this.#admin.disconnect().catch(() => undefined)
   }
 }

@@ -6,6 +6,7 @@
  * OffsetFetch queued behind the commit) and a commit that did not land rejects, retriably.
  */
 import { abortable, kafkaError } from '../kafka/errors.ts'
+import type { InFlight } from '../kafka/in-flight.ts'
 import type { VendorConsumer, VendorTopicPartitionOffset } from '../kafka/vendor.ts'
 
 const readBackTimeoutMs = 10_000
@@ -14,13 +15,17 @@ export async function commitDurably(
   consumer: VendorConsumer,
   offsets: readonly VendorTopicPartitionOffset[],
   signal: AbortSignal,
+  native: InFlight,
 ): Promise<void> {
   const topic = offsets[0]?.topic ?? ''
   let stored: { partition: number; offset: string | null; metadata?: string | null }[]
   try {
-    await abortable(consumer.commitOffsets([...offsets]), signal)
+    await abortable(native.track(consumer.commitOffsets([...offsets])), signal)
     const partitions = offsets.map(({ partition }) => ({ topic, partition }))
-    stored = await abortable(consumer.committed(partitions, readBackTimeoutMs), signal)
+    stored = await abortable(
+      native.track(consumer.committed(partitions, readBackTimeoutMs)),
+      signal,
+    )
   } catch (err) {
     if (signal.aborted) throw err
     throw kafkaError(err, 'source_unavailable', `cannot commit offsets of ${topic}`)

@@ -18,6 +18,7 @@ import { topicPartitions } from '../kafka/admin.ts'
 import type { KafkaClient, KafkaDeps, KafkaSettings } from '../kafka/client.ts'
 import { abortable, kafkaError } from '../kafka/errors.ts'
 import { openClient } from '../kafka/open.ts'
+import { InFlight } from '../kafka/in-flight.ts'
 import type { VendorAdmin, VendorConsumer, VendorEachMessagePayload } from '../kafka/vendor.ts'
 import type { VendorRebalanceCallback, VendorTopicPartition } from '../kafka/vendor.ts'
 import { errorCodes } from '../kafka/vendor.ts'
@@ -89,6 +90,7 @@ export class KafkaSource implements TaskSource {
   #iterating = false
   #commits: Promise<void> = Promise.resolve()
   #lagInFlight: Promise<SourceLag[]> | undefined
+  readonly #native = new InFlight()
   #closed: Promise<void> | undefined
   readonly #guard: CrashGuard
   readonly #markerStore: MarkerStore
@@ -259,7 +261,7 @@ export class KafkaSource implements TaskSource {
       offset: String(offset),
       ...(marker && { metadata: formatMarker(marker) }),
     }))
-    await commitDurably(this.#consumer, vendor, signal)
+    await commitDurably(this.#consumer, vendor, signal, this.#native)
     for (const { partition, offset, marker } of offsets) {
       this.#committed.set(partition, offset)
       this.#guard.progressed(partition, offset, marker)
@@ -292,7 +294,9 @@ export class KafkaSource implements TaskSource {
     const topic = this.#topic
     return {
       read: async (partition) => {
-        const [stored] = await this.#consumer.committed([{ topic, partition }], 10_000)
+        const [stored] = await this.#native.track(
+          this.#consumer.committed([{ topic, partition }], 10_000),
+        )
         return parseMarker(stored?.metadata)
       },
       write: (partition, marker, signal = AbortSignal.timeout(markerTimeoutMs)) =>
@@ -303,7 +307,7 @@ export class KafkaSource implements TaskSource {
             offset: String(marker.at),
             metadata: formatMarker(marker),
           }
-          await commitDurably(this.#consumer, [offset], signal)
+          await commitDurably(this.#consumer, [offset], signal, this.#native)
           const before = this.#committed.get(partition) ?? -1
           this.#committed.set(partition, Math.max(before, marker.at))
         }),
@@ -330,7 +334,7 @@ export class KafkaSource implements TaskSource {
     if (this.#lagInFlight) return this.#lagInFlight
     const owned = this.partitions.filter((p) => !this.#owned.get(p)?.revoking)
     const target = { topic: this.#topic, owned, committed: this.#committed }
-    const lag = consumerLag(target, admin, this.#consumer, this.#client.module)
+    const lag = this.#native.track(consumerLag(target, admin, this.#consumer, this.#client.module))
     this.#lagInFlight = lag.finally(() => (this.#lagInFlight = undefined))
     return this.#lagInFlight
   }
@@ -342,8 +346,9 @@ export class KafkaSource implements TaskSource {
 
   async #shutdown(): Promise<void> {
     if (this.#owned.size > 0) await this.#handBack([...this.#owned.keys()])
-    this.#closing.abort()
+    this.#closing.abort() // no probe starts from here on
     this.#events = undefined // the worker already committed what it will; leave the group at once
+    await this.#native.settled() // a lag probe still running uses both clients (see InFlight)
     await this.#admin?.disconnect().catch(() => undefined)
     await this.#consumer.disconnect().catch((err: unknown) => {
       this.#logger.warn(
@@ -473,7 +478,9 @@ export class KafkaSource implements TaskSource {
     for (const [p, o] of this.#owned) if (!o.revoking) owned.set(p, o.next)
     const target = { topic: this.#topic, group: this.#group, owned }
     try {
-      const probe = probeIdle(target, this.#admin, this.#consumer, this.#client.module)
+      const probe = this.#native.track(
+        probeIdle(target, this.#admin, this.#consumer, this.#client.module),
+      )
       return await abortable(probe, stop)
     } catch (err) {
       if (!stop.aborted) this.#logger.debug({ err: (err as Error).message }, 'idle check failed')
