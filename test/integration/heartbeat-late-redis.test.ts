@@ -11,10 +11,13 @@ import { Heartbeat, listWorkers } from '../../src/observability/heartbeat.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { waitUntil } from '../helpers/wait.ts'
 import { closedPort } from '../helpers/net.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0
 
-describe('Heartbeat with a late Redis', { skip: hasRedis ? false : 'no redis-server' }, () => {
+const skip = skipUnless(!hasRedis && 'redis-server is not installed (apt-get install redis-server)')
+
+describe('Heartbeat with a late Redis', { skip }, () => {
   it('should join the registry once Redis comes up and leave it on close', async (t) => {
     const port = await closedPort()
     const url = `redis://127.0.0.1:${port}`

@@ -18,6 +18,7 @@ import { LanceDbStore } from '../../src/stores/lancedb.ts'
 import { createTopics, kafkaSettings, readTopic, skipKafka } from '../helpers/kafka.ts'
 import { startKafkaWorker } from '../helpers/kafka-workers.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const deps = { logger: silentLogger }
 const retry = { max_attempts: 4, max_elapsed_ms: 60_000, initial_delay_ms: 5, max_delay_ms: 50 }
@@ -31,7 +32,7 @@ const total = 600
 
 const processing = { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry }
 
-describe('Kafka workers', { skip: skipKafka, timeout: 180_000 }, () => {
+describe('Kafka workers', { skip: skipUnless(skipKafka), timeout: 180_000 }, () => {
   it('two workers in one group should share the partitions and process every task exactly once', async (t) => {
     await testModels()
     const dir = await mkdtemp(join(tmpdir(), 'vectorize-kafka-worker-'))
