@@ -6,7 +6,6 @@
 import * as assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Heartbeat, listWorkers } from '../../src/observability/heartbeat.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { waitUntil } from '../helpers/wait.ts'
@@ -36,7 +35,12 @@ describe('Heartbeat with a late Redis', { skip }, () => {
       version: 'test',
     })
     t.after(() => heartbeat.close())
-    await sleep(1_000)
+    // Redis is not there yet: wait for the heartbeat to have tried and been refused
+    await waitUntil(
+      () => `a refused connection (health: ${JSON.stringify(heartbeat.health)})`,
+      () => /ECONNREFUSED/.test(heartbeat.health.error ?? ''),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    )
     assert.equal(heartbeat.health.connected, false)
 
     const redis = spawn(

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { waitUntil } from '../helpers/wait.ts'
 import { TransformersModels } from '../../src/models/transformers.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { StatusMessage } from '../../src/protocol/report.ts'
@@ -62,7 +62,11 @@ describe('Kafka workers', { skip: skipUnless(skipKafka), timeout: 180_000 }, () 
     const parts = { settings, store, models }
     const options = { processing, idleCheckMs: 100 }
     const first = await startKafkaWorker('w-1', parts, options)
-    while (first.stats.succeeded < 50) await sleep(10)
+    await waitUntil(
+      () => `50 tasks done by the first worker (${first.stats.succeeded})`,
+      () => first.stats.succeeded >= 50,
+      { timeoutMs: 120_000, intervalMs: 10 },
+    )
     const second = await startKafkaWorker('w-2', parts, options)
     await Promise.all([first.done, second.done])
 
