@@ -12,8 +12,11 @@ import type { DoublesSpec } from './doubles.ts'
 import { repoRoot, testModels } from './models.ts'
 
 export const CLI = join(repoRoot(), 'bin', 'vectorize.js')
-/** The same CLI with test doubles put in at its composition root (vectorize-doubles.ts). */
-const CLI_WITH_DOUBLES = join(repoRoot(), 'dist', 'test', 'helpers', 'vectorize-doubles.js')
+/**
+ * The same CLI with test doubles put in at its composition root, run from its TypeScript source
+ * as the tests are (vectorize-doubles.ts).
+ */
+const CLI_WITH_DOUBLES = join(repoRoot(), 'test', 'helpers', 'vectorize-doubles.ts')
 export const DEFAULT_MODEL = 'vectorize-test/minilm-tiny'
 
 export interface CliResult {
@@ -77,6 +80,7 @@ export function suiteCleanup(): Cleanup {
  * with `cleanup`: `(fn) => t.after(fn)` inside a test, `suiteCleanup()` for a suite's `before`.
  */
 export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
+  refuseInFastTier()
   const modelsDir = await testModels()
   const dir = await mkdtemp(join(tmpdir(), 'vectorize-cli-'))
   const children = new Set<ChildProcess>()
@@ -120,6 +124,18 @@ export async function createWorkspace(cleanup: Cleanup): Promise<Workspace> {
     return JSON.parse(result.stdout) as T
   }
   return { dir, queueDir, lancedbPath, modelsDir, env, run, json, start }
+}
+
+/**
+ * The real CLI in child processes is the e2e tier's (README: Testing): the fast tier runs without a
+ * build, and bin/vectorize.js runs dist/. scripts/run-tests.mjs names the tiers of a run.
+ */
+function refuseInFastTier(): void {
+  if (process.env.VECTORIZE_TEST_TIERS !== 'fast') return
+  throw new Error(
+    'this test runs the real vectorize CLI in child processes: it belongs in the e2e tier ' +
+      '(test/e2e/, mirroring src/), which builds dist/ first (npm run test:e2e)',
+  )
 }
 
 /** The caller's environment without any VECTORIZE_WORKER_* (nor node:test's marker), plus `own`. */

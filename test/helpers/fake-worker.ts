@@ -6,6 +6,7 @@
 import { assembleWorker } from '../../src/main.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { VectorStore } from '../../src/stores/store.ts'
+import type { WorkerMetrics } from '../../src/worker/metrics.ts'
 import { FakeModels, type FakeModelsOptions } from '../fakes/fake-models.ts'
 import { MemoryLog } from '../fakes/memory-source.ts'
 import { MemoryReporter } from '../fakes/memory-reporter.ts'
@@ -19,6 +20,10 @@ export interface FakeWorkerOptions {
   readonly models?: FakeModels | FakeModelsOptions
   readonly taskTimeoutMs?: number
   readonly maxConcurrentTasks?: number
+  /** Observes the run, next to the worker's own RunStats (`vectorize worker` passes Prometheus'). */
+  readonly metrics?: WorkerMetrics
+  /** More `processing` settings (limits: max_text_bytes...). */
+  readonly processing?: Record<string, unknown>
 }
 
 /** Fast retries: a test waits milliseconds, not the production backoff. */
@@ -42,10 +47,11 @@ export function fakeWorker(options: FakeWorkerOptions = {}) {
       retry: fastRetry,
       task_timeout_ms: options.taskTimeoutMs ?? 60_000,
       max_concurrent_tasks: options.maxConcurrentTasks ?? 16,
+      ...options.processing,
     },
   })
   const source = log.source()
-  const parts = { source, store, reporter, models, logger: silentLogger }
+  const parts = { source, store, reporter, models, logger: silentLogger, metrics: options.metrics }
   const { worker, stats } = assembleWorker(config, parts)
   return { log, store, reporter, models, source, worker, stats }
 }

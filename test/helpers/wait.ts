@@ -28,3 +28,36 @@ export async function waitUntil(
     await sleep(intervalMs)
   }
 }
+
+/**
+ * Waits on events instead of polling: call `changed()` where the watched state changes (a log
+ * line written, a socket closed); `until` resolves at the first change after which `done()` holds
+ * (or at once if it already does), and rejects at its deadline saying what it waited for.
+ */
+export class Watch {
+  readonly #waiters = new Set<() => void>()
+
+  changed(): void {
+    for (const waiter of [...this.#waiters]) waiter()
+  }
+
+  until(what: () => string, done: () => boolean, timeoutMs: number): Promise<void> {
+    if (done()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+      }
+      const check = () => {
+        if (!done()) return
+        finish()
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        finish()
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`))
+      }, timeoutMs)
+      this.#waiters.add(check)
+    })
+  }
+}

@@ -6,15 +6,17 @@
 import * as assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Heartbeat, listWorkers } from '../../src/observability/heartbeat.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { waitUntil } from '../helpers/wait.ts'
 import { closedPort } from '../helpers/net.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0
 
-describe('Heartbeat with a late Redis', { skip: hasRedis ? false : 'no redis-server' }, () => {
+const skip = skipUnless(!hasRedis && 'redis-server is not installed (apt-get install redis-server)')
+
+describe('Heartbeat with a late Redis', { skip }, () => {
   it('should join the registry once Redis comes up and leave it on close', async (t) => {
     const port = await closedPort()
     const url = `redis://127.0.0.1:${port}`
@@ -33,7 +35,12 @@ describe('Heartbeat with a late Redis', { skip: hasRedis ? false : 'no redis-ser
       version: 'test',
     })
     t.after(() => heartbeat.close())
-    await sleep(1_000)
+    // Redis is not there yet: wait for the heartbeat to have tried and been refused
+    await waitUntil(
+      () => `a refused connection (health: ${JSON.stringify(heartbeat.health)})`,
+      () => /ECONNREFUSED/.test(heartbeat.health.error ?? ''),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    )
     assert.equal(heartbeat.health.connected, false)
 
     const redis = spawn(

@@ -22,6 +22,7 @@ import {
 } from '../helpers/redis.ts'
 import { redisManaged, redisService } from '../helpers/services.ts'
 import { waitUntil } from '../helpers/wait.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const OUTAGE_MS = 30_000
 const WINDOW_MS = 10_000
@@ -133,82 +134,87 @@ async function waitListed(ws: Workspace, s: HeartbeatSettings, check: () => void
   return { ...(JSON.parse(seen) as Omit<Listed, 'askedAt'>), askedAt }
 }
 
-describe('vectorize worker during a Redis outage', { skip: skipRedis, timeout: 300_000 }, () => {
-  it('should keep processing, resume heartbeats when Redis returns, and lose nothing', async (t) => {
-    if (!(await redisManaged())) {
-      t.skip('this Redis was not started by scripts/services.sh, which must stop and restart it')
-      return
-    }
-    t.after(() => redisService('up').then(() => undefined)) // whatever happens, leave Redis up
-    const ws = await createWorkspace((fn) => t.after(fn))
-    const s = heartbeatSettings(250, 1_500)
-    const counter = new SucceededCounter(ws.queueDir)
-    const feeder = new Feeder(ws, counter)
-    t.after(() => feeder.stop())
-    const worker = ws.start(['worker'], { env: heartbeatEnv(s, 'outage-1') })
-    const alive = () => {
-      if (worker.child.exitCode !== null)
-        throw new Error(`worker exited (${worker.child.exitCode})`)
-    }
-    await waitListed(ws, s, alive)
-    const before = await rate(counter, WINDOW_MS)
+describe(
+  'vectorize worker during a Redis outage',
+  { skip: skipUnless(skipRedis), timeout: 300_000 },
+  () => {
+    it('should keep processing, resume heartbeats when Redis returns, and lose nothing', async (t) => {
+      const unmanaged = skipUnless(
+        !(await redisManaged()) &&
+          'this Redis was not started by scripts/services.sh, which must stop and restart it',
+      )
+      if (unmanaged) return t.skip(unmanaged)
+      t.after(() => redisService('up').then(() => undefined)) // whatever happens, leave Redis up
+      const ws = await createWorkspace((fn) => t.after(fn))
+      const s = heartbeatSettings(250, 1_500)
+      const counter = new SucceededCounter(ws.queueDir)
+      const feeder = new Feeder(ws, counter)
+      t.after(() => feeder.stop())
+      const worker = ws.start(['worker'], { env: heartbeatEnv(s, 'outage-1') })
+      const alive = () => {
+        if (worker.child.exitCode !== null)
+          throw new Error(`worker exited (${worker.child.exitCode})`)
+      }
+      await waitListed(ws, s, alive)
+      const before = await rate(counter, WINDOW_MS)
 
-    const downAt = Date.now()
-    await redisService('down')
-    const atDown = await counter.poll()
-    const unavailable = await ws.run(['workers'], { env: heartbeatEnv(s) })
-    assert.equal(unavailable.code, 69, describeRun(['workers'], unavailable))
-    assert.match(
-      unavailable.stderr,
-      /redis_unavailable: Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer/,
-    )
-    const during = await rate(counter, OUTAGE_MS - (Date.now() - downAt))
-    const duringOutage = (await counter.poll()) - atDown
-    assert.ok(duringOutage > 0, 'tasks succeeded while Redis was down')
-    await redisService('up')
-    const upAt = Date.now()
+      const downAt = Date.now()
+      await redisService('down')
+      const atDown = await counter.poll()
+      const unavailable = await ws.run(['workers'], { env: heartbeatEnv(s) })
+      assert.equal(unavailable.code, 69, describeRun(['workers'], unavailable))
+      assert.match(
+        unavailable.stderr,
+        /redis_unavailable: Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer/,
+      )
+      const during = await rate(counter, OUTAGE_MS - (Date.now() - downAt))
+      const duringOutage = (await counter.poll()) - atDown
+      assert.ok(duringOutage > 0, 'tasks succeeded while Redis was down')
+      await redisService('up')
+      const upAt = Date.now()
 
-    const back = await waitListed(ws, s, alive, upAt)
-    assert.ok(
-      back.counters.succeeded >= atDown + duringOutage,
-      `counters went on: ${JSON.stringify(back)}`,
-    )
-    const after = await rate(counter, WINDOW_MS / 2)
-    await feeder.stop()
-    const total = feeder.submitted
-    await waitUntil(
-      () => `all ${total} tasks to succeed (${counter.count} did)`,
-      async () => (await counter.poll()) >= total,
-      { timeoutMs: 120_000, intervalMs: 250, check: alive },
-    )
-    worker.child.kill('SIGTERM')
-    const stopped = await worker.exited
-    assert.equal(stopped.code, 0, describeRun(['worker'], stopped))
+      const back = await waitListed(ws, s, alive, upAt)
+      assert.ok(
+        back.counters.succeeded >= atDown + duringOutage,
+        `counters went on: ${JSON.stringify(back)}`,
+      )
+      const after = await rate(counter, WINDOW_MS / 2)
+      await feeder.stop()
+      const total = feeder.submitted
+      await waitUntil(
+        () => `all ${total} tasks to succeed (${counter.count} did)`,
+        async () => (await counter.poll()) >= total,
+        { timeoutMs: 120_000, intervalMs: 250, check: alive },
+      )
+      worker.child.kill('SIGTERM')
+      const stopped = await worker.exited
+      assert.equal(stopped.code, 0, describeRun(['worker'], stopped))
 
-    const folded = await foldStatusLog(ws.queueDir)
-    const ids = Array.from({ length: total }, (_, i) => `o-${i}`)
-    const notOnce = ids.filter((id) => {
-      const task = folded.tasks.get(id)
-      return task?.state !== 'succeeded' || task.started !== 1
+      const folded = await foldStatusLog(ws.queueDir)
+      const ids = Array.from({ length: total }, (_, i) => `o-${i}`)
+      const notOnce = ids.filter((id) => {
+        const task = folded.tasks.get(id)
+        return task?.state !== 'succeeded' || task.started !== 1
+      })
+      assert.deepEqual(
+        notOnce.slice(0, 5),
+        [],
+        `${notOnce.length} tasks not started and succeeded once`,
+      )
+      const stored = await storedIds(ws.lancedbPath, COLLECTION)
+      assert.equal(stored.count, total, 'one vector per task')
+      assert.equal(new Set(stored.ids).size, total, 'distinct vector ids')
+      const logs = stopped.stderr.split('\n')
+      const warned = logs.filter((l) => l.includes('Redis unavailable: heartbeats paused'))
+      const resumed = logs.filter((l) => l.includes('heartbeats resumed'))
+      assert.equal(warned.length, 1, `one warning for the outage:\n${warned.join('\n')}`)
+      assert.equal(resumed.length, 1, `one line when heartbeats resumed:\n${resumed.join('\n')}`)
+      t.diagnostic(
+        `tasks/s before the outage ${before.toFixed(0)}, during ${during.toFixed(0)} ` +
+          `(${((during / before) * 100).toFixed(0)} %), after ${after.toFixed(0)}; ` +
+          `${duringOutage} tasks done while Redis was down ${OUTAGE_MS / 1000} s; ` +
+          `listed again by a \`vectorize workers\` started ${back.askedAt - upAt} ms after Redis was up; ${total} tasks, all once`,
+      )
     })
-    assert.deepEqual(
-      notOnce.slice(0, 5),
-      [],
-      `${notOnce.length} tasks not started and succeeded once`,
-    )
-    const stored = await storedIds(ws.lancedbPath, COLLECTION)
-    assert.equal(stored.count, total, 'one vector per task')
-    assert.equal(new Set(stored.ids).size, total, 'distinct vector ids')
-    const logs = stopped.stderr.split('\n')
-    const warned = logs.filter((l) => l.includes('Redis unavailable: heartbeats paused'))
-    const resumed = logs.filter((l) => l.includes('heartbeats resumed'))
-    assert.equal(warned.length, 1, `one warning for the outage:\n${warned.join('\n')}`)
-    assert.equal(resumed.length, 1, `one line when heartbeats resumed:\n${resumed.join('\n')}`)
-    t.diagnostic(
-      `tasks/s before the outage ${before.toFixed(0)}, during ${during.toFixed(0)} ` +
-        `(${((during / before) * 100).toFixed(0)} %), after ${after.toFixed(0)}; ` +
-        `${duringOutage} tasks done while Redis was down ${OUTAGE_MS / 1000} s; ` +
-        `listed again by a \`vectorize workers\` started ${back.askedAt - upAt} ms after Redis was up; ${total} tasks, all once`,
-    )
-  })
-})
+  },
+)

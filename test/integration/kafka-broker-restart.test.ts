@@ -13,6 +13,7 @@ import { describeRun } from '../helpers/cli.ts'
 import { skipKafka } from '../helpers/kafka.ts'
 import { assertExactlyOnceStored, kafkaCluster, textTasks } from '../helpers/kafka-cli.ts'
 import { kafkaManaged, kafkaService } from '../helpers/services.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const TASKS = 4_000
 /** Succeeded tasks before the broker goes down: both workers busy, most of the work still ahead. */
@@ -22,8 +23,9 @@ const DOWN_MS = 5_000
 const COLLECTION = 'broker_restart'
 
 const managed = skipKafka ? false : await kafkaManaged()
-const skip =
-  skipKafka || (!managed && 'the broker was not started by scripts/services.sh, which restarts it')
+const skip = skipUnless(
+  skipKafka || (!managed && 'the broker was not started by scripts/services.sh, which restarts it'),
+)
 
 describe('vectorize worker on Kafka (broker restart)', { skip, timeout: 300_000 }, () => {
   it('should finish every task exactly once when the broker restarts mid-stream, without restarting the workers', async (t) => {

@@ -10,10 +10,11 @@ import { skipKafka } from '../helpers/kafka.ts'
 import { CRASH_TIMEOUT_MS, crashScenario } from '../helpers/kafka-crash.ts'
 import { qdrantUnderTest, skipQdrant } from '../helpers/qdrant-under-test.ts'
 import * as assert from 'node:assert/strict'
+import { skipUnless } from '../helpers/skip.ts'
 
 describe(
   'vectorize worker on Kafka and Qdrant (crash)',
-  { skip: skipKafka || skipQdrant, timeout: CRASH_TIMEOUT_MS },
+  { skip: skipUnless(skipKafka, skipQdrant), timeout: CRASH_TIMEOUT_MS },
   () => {
     it('should lose and duplicate nothing in Qdrant when a worker is killed with SIGKILL mid-stream', async (t) => {
       const store = await qdrantUnderTest((fn) => t.after(fn))

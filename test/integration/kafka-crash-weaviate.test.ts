@@ -9,10 +9,11 @@ import { describe, it } from 'node:test'
 import { skipKafka } from '../helpers/kafka.ts'
 import { CRASH_TIMEOUT_MS, crashScenario } from '../helpers/kafka-crash.ts'
 import { skipWeaviate, weaviateUnderTest } from '../helpers/weaviate.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 describe(
   'vectorize worker on Kafka and Weaviate (crash)',
-  { skip: skipKafka || skipWeaviate, timeout: CRASH_TIMEOUT_MS },
+  { skip: skipUnless(skipKafka, skipWeaviate), timeout: CRASH_TIMEOUT_MS },
   () => {
     it('should lose and duplicate nothing in Weaviate when a worker is killed with SIGKILL mid-stream', (t) =>
       crashScenario(t, weaviateUnderTest))

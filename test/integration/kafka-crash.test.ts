@@ -7,10 +7,11 @@ import { describe, it } from 'node:test'
 import { skipKafka } from '../helpers/kafka.ts'
 import { CRASH_TIMEOUT_MS, crashScenario } from '../helpers/kafka-crash.ts'
 import { lancedbUnderTest } from '../helpers/stores-under-test.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 describe(
   'vectorize worker on Kafka (crash)',
-  { skip: skipKafka, timeout: CRASH_TIMEOUT_MS },
+  { skip: skipUnless(skipKafka), timeout: CRASH_TIMEOUT_MS },
   () => {
     it('should lose and duplicate nothing when a worker is killed with SIGKILL mid-stream', (t) =>
       crashScenario(t, lancedbUnderTest))

@@ -9,11 +9,12 @@ import { KafkaPublisher, KafkaSource } from '../../src/sources/kafka.ts'
 import type { SourceMessage } from '../../src/sources/source.ts'
 import { createTopics, kafkaSettings, skipKafka } from '../helpers/kafka.ts'
 import { waitUntil } from '../helpers/wait.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const deps = { logger: silentLogger }
 const signal = (): AbortSignal => AbortSignal.timeout(60_000)
 
-describe('KafkaSource lag', { skip: skipKafka }, () => {
+describe('KafkaSource lag', { skip: skipUnless(skipKafka) }, () => {
   it('should report published-but-uncommitted messages per partition, and none once committed', async (t) => {
     const settings = kafkaSettings()
     await createTopics(t, [settings.topics.tasks], 3)

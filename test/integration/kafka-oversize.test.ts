@@ -18,6 +18,7 @@ import { describeRun } from '../helpers/cli.ts'
 import { endOffsets, kafkaBrokers, readToEnd, skipKafka } from '../helpers/kafka.ts'
 import { kafkaCluster, StatusBoard, textTasks } from '../helpers/kafka-cli.ts'
 import { kcatProduce, skipKcat } from '../helpers/kcat.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const GOOD = 300
 const COLLECTION = 'oversize'
@@ -40,7 +41,7 @@ function bigTask(bytes: number): Buffer {
 
 describe(
   'vectorize worker on Kafka (a task bigger than the producer limit)',
-  { skip: skipKafka || skipKcat, timeout: 300_000 },
+  { skip: skipUnless(skipKafka, skipKcat), timeout: 300_000 },
   () => {
     it('should fail the big task alone, dead-letter it truncated with headers saying so, and keep both workers and the partitions moving', async (t) => {
       const cluster = await kafkaCluster(t, {

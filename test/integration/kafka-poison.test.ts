@@ -15,6 +15,7 @@ import { KafkaPublisher } from '../../src/sources/kafka.ts'
 import { describeRun } from '../helpers/cli.ts'
 import { readToEnd, skipKafka, type ReadRecord } from '../helpers/kafka.ts'
 import { kafkaCluster, StatusBoard, textTasks } from '../helpers/kafka-cli.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const HEALTHY = 1_000
 const COLLECTION = 'poison'
@@ -63,7 +64,7 @@ function poisonLines(): Poison[] {
 
 describe(
   'vectorize worker on Kafka (poison messages)',
-  { skip: skipKafka, timeout: 240_000 },
+  { skip: skipUnless(skipKafka), timeout: 240_000 },
   () => {
     it('should dead-letter every poison message with its headers and a failed status, and keep the partitions moving', async (t) => {
       const cluster = await kafkaCluster(t, { partitions: 3 })

@@ -19,6 +19,7 @@ import { skipKafka } from '../helpers/kafka.ts'
 import { kafkaCluster, textTasks, type CliWorker } from '../helpers/kafka-cli.ts'
 import { kafkaManaged, kafkaService } from '../helpers/services.ts'
 import { waitUntil } from '../helpers/wait.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const PROBES = 60
 const PROBE_EVERY_MS = 500
@@ -27,8 +28,9 @@ const SCRAPE_EVERY_MS = 2_000
 const PROBE_TIMEOUT_MS = 5_000
 
 const managed = skipKafka ? false : await kafkaManaged()
-const skip =
-  skipKafka || (!managed && 'the broker was not started by scripts/services.sh, which stops it')
+const skip = skipUnless(
+  skipKafka || (!managed && 'the broker was not started by scripts/services.sh, which stops it'),
+)
 
 interface Probe {
   readonly status: number | 'no answer'

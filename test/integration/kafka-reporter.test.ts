@@ -25,6 +25,7 @@ import {
 } from '../helpers/kafka.ts'
 import { reporterContract, type Written } from '../reporters/contract.ts'
 import { captureLogs } from '../helpers/logs.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const deps = { logger: silentLogger }
 const opts = () => ({ signal: AbortSignal.timeout(30_000) })
@@ -63,7 +64,7 @@ const letter: DeadLetter = {
   workerId: 'w-1',
 }
 
-describe('KafkaReporter', { skip: skipKafka, timeout: 60_000 }, () => {
+describe('KafkaReporter', { skip: skipUnless(skipKafka), timeout: 60_000 }, () => {
   it('KafkaReporter should write status and result records keyed by task_id', async (t) => {
     const settings = kafkaSettings()
     await createTopics(t, allTopics(settings), 3)
@@ -225,7 +226,7 @@ function fromRecord(record: ReadRecord): DeadLetter {
   }
 }
 
-describe('KafkaReporter contract', { skip: skipKafka }, () => {
+describe('KafkaReporter contract', { skip: skipUnless(skipKafka) }, () => {
   reporterContract(
     'KafkaReporter',
     async (t) => {

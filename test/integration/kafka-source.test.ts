@@ -16,6 +16,7 @@ import { VectorizeError } from '../../src/worker/errors.ts'
 import { loadKafka } from '../../src/kafka/client.ts'
 import { createTopics, kafkaSettings, readTopic, skipKafka } from '../helpers/kafka.ts'
 import { sourceContract } from '../sources/contract.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const deps = { logger: silentLogger }
 const signal = (): AbortSignal => AbortSignal.timeout(60_000)
@@ -69,7 +70,7 @@ function nextOffsets(messages: readonly SourceMessage[]) {
 
 if (skipKafka) {
   describe('KafkaSource (TaskSource contract)', () => {
-    it('KafkaSource should pass the TaskSource contract', { skip: skipKafka }, () => {})
+    it('KafkaSource should pass the TaskSource contract', { skip: skipUnless(skipKafka) }, () => {})
   })
 } else {
   sourceContract(
@@ -82,7 +83,7 @@ if (skipKafka) {
   )
 }
 
-describe('KafkaSource', { skip: skipKafka, timeout: 120_000 }, () => {
+describe('KafkaSource', { skip: skipUnless(skipKafka), timeout: 120_000 }, () => {
   it('KafkaSource should deliver every message of several partitions and resume at their commits', async (t) => {
     const harness = await kafkaHarness(t, 4)
     await publish(

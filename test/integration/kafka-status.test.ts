@@ -8,6 +8,7 @@ import type { TaskRecord } from '../../src/reporters/reporter.ts'
 import { describeRun } from '../helpers/cli.ts'
 import { skipKafka } from '../helpers/kafka.ts'
 import { kafkaCluster } from '../helpers/kafka-cli.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 interface Scanned {
   readonly topic: string
@@ -21,7 +22,7 @@ type StatusJson = TaskRecord & { scanned: Scanned[] }
 const task = (id: string, text: string) =>
   JSON.stringify({ version: 1, task_id: id, type: 'text', collection: 'status', text })
 
-describe('vectorize status on Kafka', { skip: skipKafka, timeout: 180_000 }, () => {
+describe('vectorize status on Kafka', { skip: skipUnless(skipKafka), timeout: 180_000 }, () => {
   it('should answer a task state, its result and counts per state from the topics, saying what it read', async (t) => {
     const cluster = await kafkaCluster(t, { partitions: 3 })
     const { topics } = cluster.settings

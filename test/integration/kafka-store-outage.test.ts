@@ -24,6 +24,7 @@ import { StatusBoard, textTasks } from '../helpers/kafka-cli.ts'
 import { startKafkaWorker, type InProcessWorker } from '../helpers/kafka-workers.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 import { waitUntil } from '../helpers/wait.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const TASKS = 2_000
 /** Succeeded tasks before the store goes down: both workers busy, most of the work ahead. */
@@ -63,7 +64,7 @@ class Outage {
   }
 }
 
-describe('Kafka workers (store outage)', { skip: skipKafka, timeout: 240_000 }, () => {
+describe('Kafka workers (store outage)', { skip: skipUnless(skipKafka), timeout: 240_000 }, () => {
   it('should retry through a 30 s store outage and then succeed, dead-lettering nothing', async (t) => {
     // First registered, first run: a test that fails mid-way leaves no worker running.
     const running: InProcessWorker[] = []

@@ -21,6 +21,7 @@ import {
   weaviateCollection,
   weaviateEnv,
 } from '../helpers/weaviate.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const TASKS = 2_000
 /** Succeeded tasks before the server goes down: both workers busy, most of the work ahead. */
@@ -28,10 +29,11 @@ const STOP_AT = 400
 const DOWN_MS = 30_000
 
 const managed = skipKafka || skipWeaviate ? false : await weaviateManaged()
-const skip =
+const skip = skipUnless(
   skipKafka ||
-  skipWeaviate ||
-  (!managed && 'Weaviate was not started by scripts/services.sh, which restarts it')
+    skipWeaviate ||
+    (!managed && 'Weaviate was not started by scripts/services.sh, which restarts it'),
+)
 
 describe(
   'vectorize worker on Kafka and Weaviate (store outage)',

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { waitUntil } from '../helpers/wait.ts'
 import { TransformersModels } from '../../src/models/transformers.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import type { StatusMessage } from '../../src/protocol/report.ts'
@@ -18,6 +18,7 @@ import { LanceDbStore } from '../../src/stores/lancedb.ts'
 import { createTopics, kafkaSettings, readTopic, skipKafka } from '../helpers/kafka.ts'
 import { startKafkaWorker } from '../helpers/kafka-workers.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const deps = { logger: silentLogger }
 const retry = { max_attempts: 4, max_elapsed_ms: 60_000, initial_delay_ms: 5, max_delay_ms: 50 }
@@ -31,7 +32,7 @@ const total = 600
 
 const processing = { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry }
 
-describe('Kafka workers', { skip: skipKafka, timeout: 180_000 }, () => {
+describe('Kafka workers', { skip: skipUnless(skipKafka), timeout: 180_000 }, () => {
   it('two workers in one group should share the partitions and process every task exactly once', async (t) => {
     await testModels()
     const dir = await mkdtemp(join(tmpdir(), 'vectorize-kafka-worker-'))
@@ -61,7 +62,11 @@ describe('Kafka workers', { skip: skipKafka, timeout: 180_000 }, () => {
     const parts = { settings, store, models }
     const options = { processing, idleCheckMs: 100 }
     const first = await startKafkaWorker('w-1', parts, options)
-    while (first.stats.succeeded < 50) await sleep(10)
+    await waitUntil(
+      () => `50 tasks done by the first worker (${first.stats.succeeded})`,
+      () => first.stats.succeeded >= 50,
+      { timeoutMs: 120_000, intervalMs: 10 },
+    )
     const second = await startKafkaWorker('w-2', parts, options)
     await Promise.all([first.done, second.done])
 

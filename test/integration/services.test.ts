@@ -8,6 +8,7 @@
 import * as assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { describe, it } from 'node:test'
+import { skipUnless } from '../helpers/skip.ts'
 
 const TIMEOUT_MS = 10_000
 
@@ -71,7 +72,7 @@ const redisSkip = redisUrl ? false : 'VECTORIZE_TEST_REDIS_URL is unset (scripts
 describe('kafka broker', () => {
   it(
     'should answer an ApiVersions v0 request with our correlation id',
-    { skip: kafkaSkip },
+    { skip: skipUnless(kafkaSkip) },
     async () => {
       const { host, port } = firstBroker(brokers ?? '')
       const correlationId = 0x5eed
@@ -93,7 +94,7 @@ describe('kafka broker', () => {
 })
 
 describe('redis', () => {
-  it('should answer PING with +PONG', { skip: redisSkip }, async () => {
+  it('should answer PING with +PONG', { skip: skipUnless(redisSkip) }, async () => {
     const url = new URL(redisUrl ?? '')
     const reply = await exchange(
       url.hostname,

@@ -9,6 +9,7 @@ import { storeContract } from '../stores/contract.ts'
 import { record, rejectsWith, spec } from '../stores/contract-helpers.ts'
 import { className } from '../../src/stores/weaviate-names.ts'
 import { openWeaviate, skipWeaviate, weaviateConfig } from '../helpers/weaviate.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const opts = { signal: new AbortController().signal }
 
@@ -26,7 +27,7 @@ async function sdk(t: { after: (fn: () => Promise<void>) => void }) {
   return client
 }
 
-describe('weaviate (real server)', { skip: skipWeaviate }, () => {
+describe('weaviate (real server)', { skip: skipUnless(skipWeaviate) }, () => {
   storeContract('weaviate', async () => {
     const store = await openWeaviate()
     return { store, cleanup: () => store.close() }

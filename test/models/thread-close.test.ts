@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import { testModels } from '../helpers/models.ts'
 
-const child = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'close-mid-run.js')
+const child = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'close-mid-run.ts')
 
 function run(args: readonly string[]) {
   const proc = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })

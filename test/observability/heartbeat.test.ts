@@ -5,13 +5,14 @@
  * real Redis in test/integration/heartbeat-*.test.ts.
  */
 import * as assert from 'node:assert/strict'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createServer, type Server, type Socket } from 'node:net'
 import { describe, it, type TestContext } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { Heartbeat, listWorkers, type RedisSettings } from '../../src/observability/heartbeat.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import { closedPort } from '../helpers/net.ts'
+import { Watch } from '../helpers/wait.ts'
 
 interface Line {
   level: number
@@ -20,21 +21,58 @@ interface Line {
 
 function capturingLogger() {
   const lines: Line[] = []
+  const written = new Watch()
   const logger = pino(
     { level: 'debug' },
-    { write: (s: string) => lines.push(JSON.parse(s) as Line) },
+    {
+      write: (s: string) => {
+        lines.push(JSON.parse(s) as Line)
+        written.changed()
+      },
+    },
   )
-  return { logger, lines, warnings: () => lines.filter((l) => l.level === 40) }
+  const warnings = () => lines.filter((l) => l.level === 40)
+  return { logger, lines, warnings, written }
+}
+
+/**
+ * Counts the TCP connections this process tries that have ended (node:net's `net.client.socket`
+ * diagnostics channel): against a closed port, each is a refused (re)connection attempt.
+ */
+function endedConnections(t: TestContext) {
+  let ended = 0
+  const watch = new Watch()
+  const onSocket = (message: unknown) => {
+    ;(message as { socket: Socket }).socket.once('close', () => {
+      ended++
+      watch.changed()
+    })
+  }
+  subscribe('net.client.socket', onSocket)
+  t.after(() => unsubscribe('net.client.socket', onSocket))
+  return {
+    atLeast: (n: number) =>
+      watch.until(
+        () => `${n} connection attempts (${ended})`,
+        () => ended >= n,
+        30_000,
+      ),
+  }
 }
 
 /** Accepts connections, reads everything, answers nothing. */
-async function hungRedis(t: TestContext): Promise<{ port: number; connections: () => number }> {
+async function hungRedis(t: TestContext) {
   const sockets = new Set<Socket>()
   let accepted = 0
+  let received = 0
+  const watch = new Watch()
   const server: Server = createServer((socket) => {
     accepted++
     sockets.add(socket)
-    socket.on('data', () => undefined)
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length
+      watch.changed()
+    })
     socket.on('close', () => sockets.delete(socket))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -42,7 +80,17 @@ async function hungRedis(t: TestContext): Promise<{ port: number; connections: (
     for (const socket of sockets) socket.destroy()
     await new Promise<void>((resolve) => server.close(() => resolve()))
   })
-  return { port: (server.address() as { port: number }).port, connections: () => accepted }
+  return {
+    port: (server.address() as { port: number }).port,
+    connections: () => accepted,
+    /** Resolves once a client has connected and sent something (its handshake). */
+    spokenTo: () =>
+      watch.until(
+        () => 'a client to connect and send',
+        () => received > 0,
+        30_000,
+      ),
+  }
 }
 
 const settings = (port: number, over: Partial<RedisSettings> = {}): RedisSettings => ({
@@ -56,11 +104,12 @@ const settings = (port: number, over: Partial<RedisSettings> = {}): RedisSetting
 const status = () => ({ state: 'running', activeTasks: 0, models: [], counters: {} })
 
 describe('Heartbeat', () => {
-  it('should start at once, warn once and close without error when Redis is down', async () => {
+  it('should start at once, warn once and close without error when Redis is down', async (t) => {
     const { logger, warnings } = capturingLogger()
     const deps = { logger, status, workerId: 'w-down', version: 'test' }
+    const attempts = endedConnections(t)
     const heartbeat = Heartbeat.start(settings(await closedPort()), deps)
-    await sleep(1_500) // about 15 beats and several reconnection attempts
+    await attempts.atLeast(5) // several reconnection attempts, each one refused
     assert.equal(heartbeat.health.connected, false)
     assert.match(heartbeat.health.error ?? '', /ECONNREFUSED/)
     await heartbeat.close()
@@ -74,11 +123,18 @@ describe('Heartbeat', () => {
     const hung = await hungRedis(t)
     const { logger, warnings } = capturingLogger()
     const deps = { logger, status, workerId: 'w-hung', version: 'test' }
+    // Time is the subject (beat after beat falls due while the server says nothing): the beat
+    // timer is mocked, and 25 intervals pass when the test ticks them.
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const heartbeat = Heartbeat.start(settings(hung.port), deps)
-    await sleep(2_500)
-    assert.ok(hung.connections() >= 1, 'the client connected')
+    await hung.spokenTo() // the client's handshake, never answered
+    for (let beat = 0; beat < 25; beat++) {
+      t.mock.timers.tick(100)
+      await new Promise(setImmediate)
+    }
+    assert.equal(hung.connections(), 1, 'one connection, held')
     assert.equal(heartbeat.health.lastBeatAt, undefined, 'no beat was acknowledged')
-    await heartbeat.close() // resolves although the connection hangs: bounded by the beat timeout
+    await heartbeat.close() // resolves although the connection hangs
     assert.ok(warnings().length <= 1, `at most one warning: ${JSON.stringify(warnings())}`)
   })
 

@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { test } from 'node:test'
 import { repoRoot } from '../helpers/models.ts'
+import { skipUnless as skipWhenMissing } from '../helpers/skip.ts'
 
 export const MINILM = 'sentence-transformers/all-MiniLM-L6-v2'
 export const MPNET = 'sentence-transformers/all-mpnet-base-v2'
@@ -76,16 +76,11 @@ export function readReference(dir: string): Reference {
 }
 
 /**
- * The `skip` option of a suite that needs what `why` says is missing (false: nothing is). Under
- * CI=true a missing input is a failure instead: a test saying why is registered in its place.
+ * The `skip` option of a suite that needs what `why` says is missing (undefined: nothing is); under
+ * CI=true a missing input is a failure instead (test/helpers/skip.ts).
  */
 export function skipUnless(suite: string, why: string | undefined): string | false {
-  if (why === undefined) return false
-  if (process.env.CI !== 'true') return why
-  test(`${suite} should have its inputs under CI=true`, () => {
-    throw new Error(`CI=true and ${why}`)
-  })
-  return why
+  return skipWhenMissing(why && `${suite}: ${why}`)
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {

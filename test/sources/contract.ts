@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import { describe, it } from 'node:test'
 import type { SourceMessage, TaskPublisher, TaskSource } from '../../src/sources/source.ts'
+import { Watch } from '../helpers/wait.ts'
 
 export interface SourceHarness {
   /**
@@ -209,15 +210,29 @@ export function sourceContract(
       const source = await harness.openSource()
       const controller = new AbortController()
       const seen: SourceMessage[] = []
+      const delivered = new Watch()
       const consuming = (async () => {
         for await (const message of source.messages({
           signal: controller.signal,
           untilIdle: false,
         })) {
           seen.push(message)
+          delivered.changed()
         }
       })()
-      while (seen.length < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+      // the iteration ending (or failing) before both arrived fails the test at once
+      const ended = consuming.then(() => {
+        throw new Error(`the iteration ended after ${seen.length} of 2 messages`)
+      })
+      await Promise.race([
+        delivered.until(
+          () => `both messages (${seen.length} delivered)`,
+          () => seen.length >= 2,
+          30_000,
+        ),
+        ended,
+      ])
+      ended.catch(() => undefined)
       // Now it waits for new messages: aborting must end it, quietly and promptly.
       const abortedAt = Date.now()
       controller.abort()

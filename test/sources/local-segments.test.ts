@@ -113,7 +113,7 @@ describe('LocalSource segments', () => {
   it('LocalSource should deliver every message once, in order, while another process publishes and rolls', async (t) => {
     const queue = await tempQueue(t)
     const source = await queue.source()
-    const script = fileURLToPath(new URL('./fixtures/publish.js', import.meta.url))
+    const script = fileURLToPath(new URL('./fixtures/publish.ts', import.meta.url))
     // 2,000 messages of up to ~330 bytes into segments of 4,000 bytes: about 100 rolls.
     const child = spawn(
       process.execPath,

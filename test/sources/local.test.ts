@@ -140,7 +140,7 @@ describe('LocalSource', () => {
     const queue = await tempQueue(t)
     const startAt = String(Date.now() + 1_000)
     const writers = ['a', 'b'].map((tag) =>
-      spawnFixture(t, 'publish.js', [queue.dir, tag, '1000', '7', startAt]),
+      spawnFixture(t, 'publish.ts', [queue.dir, tag, '1000', '7', startAt]),
     )
     assert.deepEqual(await Promise.all(writers.map(exited)), [0, 0])
 
@@ -205,7 +205,7 @@ describe('LocalSource', () => {
 
   it('LocalSource should refuse a second live consumer with an error naming its pid', async (t) => {
     const queue = await tempQueue(t)
-    const holder = spawnFixture(t, 'consume.js', [queue.dir, 'hold'])
+    const holder = spawnFixture(t, 'consume.ts', [queue.dir, 'hold'])
     assert.equal(await holder.next(), 'ready')
     await assert.rejects(LocalSource.create({ dir: queue.dir }, deps), (err: unknown) => {
       if (!(err instanceof VectorizeError)) return false
@@ -227,7 +227,7 @@ describe('LocalSource', () => {
 
   it('LocalSource should not be blocked by the lock of a SIGKILLed consumer', async (t) => {
     const queue = await tempQueue(t)
-    const holder = spawnFixture(t, 'consume.js', [queue.dir, 'hold'])
+    const holder = spawnFixture(t, 'consume.ts', [queue.dir, 'hold'])
     assert.equal(await holder.next(), 'ready')
     holder.process.kill('SIGKILL')
     await exited(holder)
@@ -245,7 +245,7 @@ describe('LocalSource', () => {
     const values = Array.from({ length: 2_000 }, (_, i) => `{"i":${i}}`)
     await publishTexts(await queue.publisher(), values)
     const killAfter = 20 + Math.floor(Math.random() * 300)
-    const consumer = spawnFixture(t, 'consume.js', [queue.dir, 'commit'])
+    const consumer = spawnFixture(t, 'consume.ts', [queue.dir, 'commit'])
     while (consumer.lines.length < killAfter) await consumer.next()
     consumer.process.kill('SIGKILL')
     while ((await consumer.next()) !== undefined);

@@ -175,7 +175,7 @@ describe('LanceDbStore across processes', () => {
     const dir = await tempDir()
     const store = await open(dir)
     await store.ensureCollection(spec({ name: 'shared', dimensions: 8 }), opts)
-    const child = fileURLToPath(new URL('./fixtures/upsert.js', import.meta.url))
+    const child = fileURLToPath(new URL('./fixtures/upsert.ts', import.meta.url))
     const run = (tag: string) =>
       new Promise<number | null>((resolve) => {
         const p = spawn(process.execPath, [child, dir, '300', tag], {

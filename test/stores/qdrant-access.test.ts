@@ -8,6 +8,7 @@ import { describe, it } from 'node:test'
 import type { FilterCondition } from '../../src/stores/store.ts'
 import { opts, record, rejectsWith, spec } from './contract-helpers.ts'
 import { noOpenApi, openStore, STAND_IN_KEY, standInFor } from './qdrant-helpers.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 const byLang: FilterCondition[] = [{ field: 'lang', op: 'eq', value: 'fr' }]
 const byN: FilterCondition[] = [{ field: 'n', op: 'lt', value: 3 }]
@@ -22,7 +23,7 @@ function records() {
   )
 }
 
-describe('QdrantStore readiness', { skip: noOpenApi }, () => {
+describe('QdrantStore readiness', { skip: skipUnless(noOpenApi) }, () => {
   it('QdrantStore health should fail with a wrong API key, as every write then would', async (t) => {
     const { standIn } = await standInFor(t)
     const wrong = await openStore(standIn.url, { api_key: 'not-the-key' })
@@ -41,7 +42,7 @@ describe('QdrantStore readiness', { skip: noOpenApi }, () => {
   })
 })
 
-describe('QdrantStore payload indexes', { skip: noOpenApi }, () => {
+describe('QdrantStore payload indexes', { skip: skipUnless(noOpenApi) }, () => {
   it('QdrantStore should index the configured metadata fields when it creates a collection', async (t) => {
     const { store, standIn } = await standInFor(t, { payload_indexes: indexed })
     const s = spec()

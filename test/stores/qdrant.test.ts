@@ -1,6 +1,7 @@
 /**
  * QdrantStore: the store contract against the stand-in (always, when the API description is
- * present) and against a real server when QDRANT_URL is set, e.g.
+ * present; on Qdrant Edge in the e2e tier: test/e2e/stores/qdrant-edge.test.ts) and against a
+ * real server when QDRANT_URL is set, e.g.
  *   docker compose up -d qdrant && QDRANT_URL=http://127.0.0.1:6333 npm test
  * (QDRANT_API_KEY too if the server wants one)
  * plus what the contract cannot show: per-point refusals, request bounds, error classes.
@@ -14,22 +15,13 @@ import { silentLogger } from '../../src/observability/logger.ts'
 import { storeContract } from './contract.ts'
 import { FETCH_PIECE } from '../../src/stores/records.ts'
 import { ids, opts, record, rejectsWith, spec } from './contract-helpers.ts'
-import { edgePython } from '../helpers/qdrant-standin-edge.ts'
 import { noOpenApi, openStore, STAND_IN_KEY, standInFor, standInHandle } from './qdrant-helpers.ts'
+import { skipUnless } from '../helpers/skip.ts'
 
 if (noOpenApi === false) {
   storeContract('qdrant (stand-in)', () => standInHandle())
 } else {
-  describe('qdrant (stand-in) store contract', { skip: noOpenApi }, () => {})
-}
-
-// The same stand-in with Qdrant's own engine (Qdrant Edge) behind it instead of the in-memory one.
-const edge = edgePython()
-if (noOpenApi === false && 'python' in edge) {
-  storeContract('qdrant (stand-in on Qdrant Edge)', () => standInHandle({}, {}, edge.python))
-} else {
-  const skip = noOpenApi === false && 'skip' in edge ? edge.skip : noOpenApi
-  describe('qdrant (stand-in on Qdrant Edge) store contract', { skip }, () => {})
+  describe('qdrant (stand-in) store contract', { skip: skipUnless(noOpenApi) }, () => {})
 }
 
 const realUrl = process.env.QDRANT_URL
@@ -40,7 +32,7 @@ if (realUrl !== undefined && realUrl !== '') {
   })
 }
 
-describe('QdrantStore', { skip: noOpenApi }, () => {
+describe('QdrantStore', { skip: skipUnless(noOpenApi) }, () => {
   it('QdrantStore should report a point the server refuses and write the others', async (t) => {
     // The server takes 64 KiB per request; the store would send all five in one request.
     const { store, standIn } = await standInFor(t, {}, { maxRequestBytes: 64 * 1024 })
@@ -179,7 +171,7 @@ describe('QdrantStore errors without a server', () => {
   })
 })
 
-describe('QdrantStore errors', { skip: noOpenApi }, () => {
+describe('QdrantStore errors', { skip: skipUnless(noOpenApi) }, () => {
   it('QdrantStore should retry 5xx and 429 answers and not 400 ones', async (t) => {
     const { store, standIn } = await standInFor(t)
     const s = spec()
@@ -216,7 +208,7 @@ describe('QdrantStore errors', { skip: noOpenApi }, () => {
   })
 })
 
-describe('Qdrant stand-in', { skip: noOpenApi }, () => {
+describe('Qdrant stand-in', { skip: skipUnless(noOpenApi) }, () => {
   it('the stand-in should answer bad requests as Qdrant does and record them', async (t) => {
     const { standIn } = await standInFor(t)
     const put = (body: unknown) =>

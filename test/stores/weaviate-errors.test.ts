@@ -33,14 +33,14 @@ async function listen(t: TestContext, handler: Parameters<typeof createServer>[1
   return (server.address() as AddressInfo).port
 }
 
-async function open(t: TestContext, httpPort: number, grpcPort: number) {
+async function open(t: TestContext, httpPort: number, grpcPort: number, timeoutMs = 5_000) {
   const store = await WeaviateStore.create(
     {
       url: `http://127.0.0.1:${httpPort}`,
       grpc_port: grpcPort,
       api_key: '',
       tls: false,
-      timeout_ms: 5_000,
+      timeout_ms: timeoutMs,
       batch_size: 10,
     },
     { logger: silentLogger },
@@ -97,7 +97,9 @@ describe('WeaviateStore errors', () => {
         : {}
       res.end(JSON.stringify(body))
     })
-    const store = await open(t, port, await closedPort())
+    // gRPC keeps trying a closed port until the call's deadline: the shortest, 1 s (the client
+    // counts whole seconds; weaviate-connect.ts)
+    const store = await open(t, port, await closedPort(), 1_000)
     await store.ensureCollection(s, opts)
     for (const call of [
       () => store.upsert(s.name, [record('a', [1, 0, 0, 0])], opts),

@@ -2,7 +2,7 @@
  * The worker's fault paths on fakes (no ONNX, no LanceDB, no files), each with the fault placed
  * exactly: a task timeout at given points of a multi-slice task, a second signal mid-task, the
  * inference thread dying, one bad input, a store outage that ends, reports not yet acknowledged.
- * The real-parts versions are test/cli/cancel.test.ts and test/worker/worker.test.ts.
+ * The real-parts versions are test/e2e/cli/cancel.test.ts and test/worker/worker.test.ts.
  */
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, it } from 'node:test'

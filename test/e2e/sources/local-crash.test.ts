@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { Prng } from '../../src/models/synthetic/prng.ts'
-import { silentLogger } from '../../src/observability/logger.ts'
-import type { StatusMessage } from '../../src/protocol/report.ts'
-import { LocalReporter } from '../../src/reporters/local.ts'
-import { LocalSource } from '../../src/sources/local.ts'
-import { taskLogStats } from '../../src/sources/local-maintenance.ts'
+import { Prng } from '../../../src/models/synthetic/prng.ts'
+import { silentLogger } from '../../../src/observability/logger.ts'
+import type { StatusMessage } from '../../../src/protocol/report.ts'
+import { LocalReporter } from '../../../src/reporters/local.ts'
+import { LocalSource } from '../../../src/sources/local.ts'
+import { taskLogStats } from '../../../src/sources/local-maintenance.ts'
 
 const deps = { logger: silentLogger }
 const opts = () => ({ signal: AbortSignal.timeout(30_000) })
@@ -38,7 +38,7 @@ interface Run {
 }
 
 function churn(dir: string, tag: string, spec?: string): Promise<Run> {
-  const script = fileURLToPath(new URL('./fixtures/churn.js', import.meta.url))
+  const script = fileURLToPath(new URL('./fixtures/churn.ts', import.meta.url))
   const args = [script, dir, tag, String(ROUNDS), ...(spec ? [spec] : [])]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''

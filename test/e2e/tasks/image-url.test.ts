@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
-import { createWorkspace, submitAndDrain, suiteCleanup, type Workspace } from '../helpers/cli.ts'
-import { body, redirect, stall, testServer, type TestServer } from '../helpers/http.ts'
-import { solidImage } from '../helpers/images.ts'
-import { foldStatusLog } from '../helpers/queue-files.ts'
+import { createWorkspace, submitAndDrain, suiteCleanup, type Workspace } from '../../helpers/cli.ts'
+import { body, redirect, stall, testServer, type TestServer } from '../../helpers/http.ts'
+import { solidImage } from '../../helpers/images.ts'
+import { foldStatusLog } from '../../helpers/queue-files.ts'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 

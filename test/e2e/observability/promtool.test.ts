@@ -7,13 +7,12 @@
  */
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
-import { suiteCleanup } from '../helpers/cli.ts'
-import { promtoolCheck, promtoolMissing } from '../helpers/promtool.ts'
-import { runServedWorker } from '../helpers/served-worker.ts'
+import { suiteCleanup } from '../../helpers/cli.ts'
+import { promtoolCheck, promtoolMissing } from '../../helpers/promtool.ts'
+import { runServedWorker } from '../../helpers/served-worker.ts'
+import { skipUnless } from '../../helpers/skip.ts'
 
-const missing = promtoolMissing()
-if (missing && process.env.CI === 'true') throw new Error(`in CI: ${missing}`)
-const promtoolTest = { skip: missing ?? false }
+const promtoolTest = { skip: skipUnless(promtoolMissing()) }
 
 /** One line of the exposition: `name{labels} value`, labels in the order prom-client writes them. */
 function sample(exposition: string, series: string): number | undefined {

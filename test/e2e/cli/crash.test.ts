@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it } from 'node:test'
 import { connect } from '@lancedb/lancedb'
-import { createWorkspace, describeRun, type Workspace } from '../helpers/cli.ts'
-import { countStates, foldStatusLog, readDeadLetters } from '../helpers/queue-files.ts'
+import { createWorkspace, describeRun, type Workspace } from '../../helpers/cli.ts'
+import { countStates, foldStatusLog, readDeadLetters } from '../../helpers/queue-files.ts'
 
 const TASKS = 5_000
 /** Succeeded tasks to see in status.log before the kill: well past start-up, far from the end. */

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { createWorkspace, describeRun } from '../helpers/cli.ts'
-import { foldStatusLog } from '../helpers/queue-files.ts'
+import { createWorkspace, describeRun } from '../../helpers/cli.ts'
+import { foldStatusLog } from '../../helpers/queue-files.ts'
 
 const text = (id: string) =>
   JSON.stringify({ version: 1, task_id: id, type: 'text', collection: 'c', text: `text of ${id}` })

@@ -9,13 +9,14 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { createWorkspace, describeRun, submitAndDrain } from '../helpers/cli.ts'
-import { qdrantEnv, qdrantUnderTest, skipQdrant } from '../helpers/qdrant-under-test.ts'
-import { waitUntil } from '../helpers/wait.ts'
+import { createWorkspace, describeRun, submitAndDrain } from '../../helpers/cli.ts'
+import { qdrantEnv, qdrantUnderTest, skipQdrant } from '../../helpers/qdrant-under-test.ts'
+import { waitUntil } from '../../helpers/wait.ts'
+import { skipUnless } from '../../helpers/skip.ts'
 
 const LANGS = ['en', 'fr', 'de']
 
-describe('vectorize worker on Qdrant (stand-in)', { skip: skipQdrant }, () => {
+describe('vectorize worker on Qdrant (stand-in)', { skip: skipUnless(skipQdrant) }, () => {
   it('should answer /ready 503 naming the store when the Qdrant API key is wrong', async (t) => {
     const ws = await createWorkspace((fn) => t.after(fn))
     const { standIn } = await qdrantUnderTest((fn) => t.after(fn))

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { createWorkspace, describeRun, type Background, type Workspace } from '../helpers/cli.ts'
-import { waitUntil } from '../helpers/wait.ts'
+import { createWorkspace, describeRun, type Background, type Workspace } from '../../helpers/cli.ts'
+import { waitUntil } from '../../helpers/wait.ts'
 
 /** The worker's JSON log lines so far (stderr), parsed. */
 function logLines(bg: Background): () => Record<string, unknown>[] {

@@ -11,10 +11,10 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { createWorkspace, describeRun, type Background, type Workspace } from '../helpers/cli.ts'
-import type { Hold } from '../helpers/doubles.ts'
-import { foldStatusLog, readDeadLetters } from '../helpers/queue-files.ts'
-import { waitUntil } from '../helpers/wait.ts'
+import { createWorkspace, describeRun, type Background, type Workspace } from '../../helpers/cli.ts'
+import type { Hold } from '../../helpers/doubles.ts'
+import { foldStatusLog, readDeadLetters } from '../../helpers/queue-files.ts'
+import { waitUntil } from '../../helpers/wait.ts'
 
 const ITEMS = 2_000
 const TIMEOUT_MS = 5_000

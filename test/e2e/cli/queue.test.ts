@@ -8,11 +8,11 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import type { QueueCompaction, QueueStats } from '../../src/cli/queue.ts'
-import { silentLogger } from '../../src/observability/logger.ts'
-import { LocalReporter } from '../../src/reporters/local.ts'
-import { createWorkspace, describeRun, type Workspace } from '../helpers/cli.ts'
-import { waitUntil } from '../helpers/wait.ts'
+import type { QueueCompaction, QueueStats } from '../../../src/cli/queue.ts'
+import { silentLogger } from '../../../src/observability/logger.ts'
+import { LocalReporter } from '../../../src/reporters/local.ts'
+import { createWorkspace, describeRun, type Workspace } from '../../helpers/cli.ts'
+import { waitUntil } from '../../helpers/wait.ts'
 
 const env = { VECTORIZE_WORKER_QUEUE_SEGMENT_BYTES: '1000' }
 

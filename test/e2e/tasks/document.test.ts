@@ -12,19 +12,25 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { chunkDocument, chunkSettings } from '../../src/documents/chunk.ts'
-import { defaultDocumentLimits, type DocumentFormat } from '../../src/documents/document.ts'
-import { parsers } from '../../src/documents/index.ts'
-import { assembleWorker } from '../../src/main.ts'
-import { TransformersModels } from '../../src/models/transformers.ts'
-import { silentLogger } from '../../src/observability/logger.ts'
-import { LocalReporter } from '../../src/reporters/local.ts'
-import { LocalPublisher, LocalSource } from '../../src/sources/local.ts'
-import { LanceDbStore } from '../../src/stores/lancedb.ts'
-import type { StoredRecord } from '../../src/stores/store.ts'
-import { testConfig } from '../helpers/config.ts'
-import { docxBomb, makeDocx, makePdf, slowDocuments, type DocxBlock } from '../helpers/documents.ts'
-import { modelOptions, testModels } from '../helpers/models.ts'
+import { chunkDocument, chunkSettings } from '../../../src/documents/chunk.ts'
+import { defaultDocumentLimits, type DocumentFormat } from '../../../src/documents/document.ts'
+import { parsers } from '../../../src/documents/index.ts'
+import { assembleWorker } from '../../../src/main.ts'
+import { TransformersModels } from '../../../src/models/transformers.ts'
+import { silentLogger } from '../../../src/observability/logger.ts'
+import { LocalReporter } from '../../../src/reporters/local.ts'
+import { LocalPublisher, LocalSource } from '../../../src/sources/local.ts'
+import { LanceDbStore } from '../../../src/stores/lancedb.ts'
+import type { StoredRecord } from '../../../src/stores/store.ts'
+import { testConfig } from '../../helpers/config.ts'
+import {
+  docxBomb,
+  makeDocx,
+  makePdf,
+  slowDocuments,
+  type DocxBlock,
+} from '../../helpers/documents.ts'
+import { modelOptions, testModels } from '../../helpers/models.ts'
 
 const signal = new AbortController().signal
 const MODEL = 'vectorize-test/minilm-tiny'

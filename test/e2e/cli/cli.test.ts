@@ -6,15 +6,15 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
-import { buildProgram } from '../../src/cli/index.ts'
+import { buildProgram } from '../../../src/cli/index.ts'
 import {
   createWorkspace,
   describeRun,
   suiteCleanup,
   type CliResult,
   type Workspace,
-} from '../helpers/cli.ts'
-import { countQueuedMessages, foldStatusLog, readDeadLetters } from '../helpers/queue-files.ts'
+} from '../../helpers/cli.ts'
+import { countQueuedMessages, foldStatusLog, readDeadLetters } from '../../helpers/queue-files.ts'
 
 const MINILM = 'vectorize-test/minilm-tiny@fp32'
 const BERT_CLS = 'vectorize-test/bert-tiny-cls'

@@ -4,8 +4,8 @@
  */
 import * as assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createWorkspace, describeRun } from '../helpers/cli.ts'
-import { closedPort } from '../helpers/net.ts'
+import { createWorkspace, describeRun } from '../../helpers/cli.ts'
+import { closedPort } from '../../helpers/net.ts'
 
 describe('vectorize workers', () => {
   it('should exit 78 and say how to set redis.url when it is unset', async (t) => {

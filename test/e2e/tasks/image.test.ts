@@ -7,9 +7,9 @@ import assert from 'node:assert/strict'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
-import { createWorkspace, submitAndDrain, suiteCleanup, type Workspace } from '../helpers/cli.ts'
-import { pngBomb, solidImage, type Format, type Rgb } from '../helpers/images.ts'
-import { foldStatusLog } from '../helpers/queue-files.ts'
+import { createWorkspace, submitAndDrain, suiteCleanup, type Workspace } from '../../helpers/cli.ts'
+import { pngBomb, solidImage, type Format, type Rgb } from '../../helpers/images.ts'
+import { foldStatusLog } from '../../helpers/queue-files.ts'
 
 const CLIP = 'vectorize-test/clip-tiny'
 
