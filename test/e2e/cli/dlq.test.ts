@@ -12,10 +12,10 @@ import type {
   ActionResultView,
   LetterPageView,
   ShownLetter,
-} from '../../src/dashboard/api-types.ts'
-import { createWorkspace, describeRun, type Workspace } from '../helpers/cli.ts'
-import { storedIds } from '../helpers/kafka-cli.ts'
-import { LATE_COLLECTION, LATE_MODEL, lateTask, modelsDir } from '../helpers/late-model.ts'
+} from '../../../src/dashboard/api-types.ts'
+import { createWorkspace, describeRun, type Workspace } from '../../helpers/cli.ts'
+import { storedIds } from '../../helpers/kafka-cli.ts'
+import { LATE_COLLECTION, LATE_MODEL, lateTask, modelsDir } from '../../helpers/late-model.ts'
 
 async function ok(ws: Workspace, args: string[], env: Record<string, string>) {
   const result = await ws.run(args, { env, timeoutMs: 120_000 })

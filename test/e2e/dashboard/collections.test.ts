@@ -9,10 +9,10 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import sharp from 'sharp'
-import type { CollectionsView, SearchHitView } from '../../src/dashboard/api-types.ts'
-import { createWorkspace, describeRun } from '../helpers/cli.ts'
-import { startDashboard } from '../helpers/dashboard.ts'
-import { solidImage } from '../helpers/images.ts'
+import type { CollectionsView, SearchHitView } from '../../../src/dashboard/api-types.ts'
+import { createWorkspace, describeRun } from '../../helpers/cli.ts'
+import { startDashboard } from '../../helpers/dashboard.ts'
+import { solidImage } from '../../helpers/images.ts'
 
 describe('dashboard collections', () => {
   it(

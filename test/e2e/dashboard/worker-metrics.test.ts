@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseMetrics } from '../../src/dashboard/prometheus-text.ts'
-import { quantile, scrapedMetrics } from '../../src/dashboard/worker-metrics.ts'
-import type { ModelInfo } from '../../src/models/embedder.ts'
-import { PrometheusMetrics } from '../../src/observability/metrics.ts'
-import { parseExposition, parserMissing } from '../helpers/prometheus.ts'
+import { parseMetrics } from '../../../src/dashboard/prometheus-text.ts'
+import { quantile, scrapedMetrics } from '../../../src/dashboard/worker-metrics.ts'
+import type { ModelInfo } from '../../../src/models/embedder.ts'
+import { PrometheusMetrics } from '../../../src/observability/metrics.ts'
+import { parseExposition, parserMissing } from '../../helpers/prometheus.ts'
 
 const missing = parserMissing()
 if (missing && process.env.CI) throw new Error(missing)
