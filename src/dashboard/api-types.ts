@@ -160,6 +160,27 @@ export interface ActionResultView {
   readonly skipped: readonly { readonly id: string; readonly reason: string }[]
 }
 
+export interface HistoryEntryView {
+  readonly state: string
+  readonly at: string
+  readonly worker_id: string
+  readonly progress?: { readonly done: number; readonly total: number }
+  readonly error?: { readonly code: string; readonly message: string; readonly retriable: boolean }
+  /** A record compaction wrote in place of the task's earlier records (embedded queue). */
+  readonly compacted_attempts?: number
+  /** Stamped earlier than the state before it: the task kept that state. */
+  readonly stale?: true
+}
+
+/** A task's status records, oldest first (reporters/task-history.ts). */
+export interface HistoryView {
+  readonly records: readonly HistoryEntryView[]
+  /** Older records were compacted away: the first one stands for them. */
+  readonly compacted: boolean
+  /** Records left out between the first ones and the latest ones. */
+  readonly omitted: number
+}
+
 export interface TaskView {
   readonly task?: {
     readonly task_id: string
@@ -182,6 +203,7 @@ export interface TaskView {
       readonly timings_ms: Readonly<Record<string, number>>
       readonly worker_id: string
     }
+    readonly history?: HistoryView
   }
   /** Why the task's status cannot be shown, where it cannot. */
   readonly status_unavailable?: string
