@@ -89,6 +89,30 @@ export interface DeadLetterSummaryView {
   readonly recent: number
 }
 
+/** Tasks per state. */
+export interface CountsView {
+  readonly states: Readonly<Record<string, number>>
+  /** Kafka: only the tasks with a status record in a recent window are counted. */
+  readonly window?: CountsWindowView
+}
+
+/** The window of Kafka's counts (reporters/kafka-state-counts.ts). */
+export interface CountsWindowView {
+  /** Tasks with a status record this recent are counted (`dashboard.state_window_ms`). */
+  readonly window_ms: number
+  /** Most tasks kept (`dashboard.state_max_tasks`). */
+  readonly max_tasks: number
+  readonly tasks: number
+  /** Tasks dropped to stay within `max_tasks`, since the dashboard started. */
+  readonly evicted: number
+  /** The last record of the oldest task counted, ms since the epoch. */
+  readonly oldest?: number
+  /** The tail has read the status topic to its end: before that the counts are still growing. */
+  readonly caught_up: boolean
+  /** Why the tail is not reading now, while it is not. */
+  readonly error?: string
+}
+
 export interface Snapshot {
   /** ms since the epoch */
   readonly at: number
@@ -104,7 +128,7 @@ export interface Snapshot {
   readonly latency_window_s: number
   readonly series: SeriesView
   readonly lag: LagView | Unavailable
-  readonly counts: Readonly<Record<string, number>> | Unavailable
+  readonly counts: CountsView | Unavailable
   readonly dead_letters: DeadLetterSummaryView | Unavailable
   /** What this mode or set-up cannot show, said plainly. */
   readonly notes: readonly string[]

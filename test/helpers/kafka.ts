@@ -114,6 +114,29 @@ interface TestAdmin extends VendorAdmin {
   }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>
 }
 
+/** A record to produce; `timestamp` (ms) sets its create time, e.g. one from two hours ago. */
+export interface TestRecord {
+  readonly key: string
+  readonly value: string | null
+  readonly timestamp?: number
+}
+
+/** Produces the records to `topic` in order, acknowledged (a plain producer, acks=all). */
+export async function produce(topic: string, records: readonly TestRecord[]): Promise<void> {
+  const producer = (await testClient()).producer({ kafkaJS: { acks: -1 } })
+  await producer.connect()
+  try {
+    const messages = records.map((r) => ({
+      key: r.key,
+      value: r.value === null ? null : Buffer.from(r.value),
+      ...(r.timestamp !== undefined && { timestamp: String(r.timestamp) }),
+    }))
+    await producer.send({ topic, messages })
+  } finally {
+    await producer.disconnect()
+  }
+}
+
 export interface ReadRecord {
   readonly partition: number
   readonly offset: number
