@@ -96,7 +96,7 @@ export function dropTopicsAfter(t: TestContext, topics: readonly string[]): void
 
 async function withAdmin<T>(fn: (admin: TestAdmin, module: VendorKafkaJS) => Promise<T>) {
   const client = await testKafka()
-  const admin: TestAdmin = client.kafka.admin()
+  const admin = client.kafka.admin() as TestAdmin
   await admin.connect()
   try {
     return await fn(admin, client.module)
@@ -107,6 +107,11 @@ async function withAdmin<T>(fn: (admin: TestAdmin, module: VendorKafkaJS) => Pro
 
 /** The admin calls the tests need beyond the adapters' slice (types/kafkajs.d.ts in 1.10.1). */
 interface TestAdmin extends VendorAdmin {
+  deleteTopicRecords(options: {
+    topic: string
+    partitions: { partition: number; offset: string }[]
+    timeout?: number
+  }): Promise<unknown>
   fetchOffsets(options: {
     groupId: string
     topics: string[]
@@ -249,6 +254,18 @@ async function fetchEnds(admin: VendorAdmin, module: VendorKafkaJS, topic: strin
   return new Map(marks.map((m) => [m.partition, { low: Number(m.low), high: Number(m.high) }]))
 }
 
+/** Deletes every record of `topic` written so far, as retention would (its low watermarks move up). */
+export function deleteRecords(topic: string): Promise<void> {
+  return withAdmin(async (admin, module) => {
+    const ends = await fetchEnds(admin, module, topic)
+    await admin.deleteTopicRecords({
+      topic,
+      partitions: [...ends].map(([partition, end]) => ({ partition, offset: String(end.high) })),
+      timeout: 10_000,
+    })
+  })
+}
+
 const recordKey = (r: ReadRecord) => `${r.partition}:${r.offset}`
 
 /**
@@ -336,7 +353,7 @@ export class GroupProbe {
   /** Opens an admin connection that is closed after the test. */
   static async open(t: TestContext, group: string, topic: string): Promise<GroupProbe> {
     const client = await testKafka()
-    const admin: TestAdmin = client.kafka.admin()
+    const admin = client.kafka.admin() as TestAdmin
     await admin.connect()
     t.after(() => admin.disconnect().catch(() => undefined))
     return new GroupProbe(admin, client.module, group, topic)
