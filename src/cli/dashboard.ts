@@ -6,7 +6,7 @@ import { thumbnail } from '../content/images.ts'
 import type { Config } from '../config/schema.ts'
 import { redactConfig } from '../config/redact.ts'
 import type { ApiParts } from '../dashboard/api.ts'
-import type { LagView } from '../dashboard/api-types.ts'
+import type { CountsView, CountsWindowView, LagView } from '../dashboard/api-types.ts'
 import { Cluster, type ClusterSources } from '../dashboard/cluster.ts'
 import { StoreCollections } from '../dashboard/collections.ts'
 import { scrape } from '../dashboard/scrape.ts'
@@ -18,6 +18,7 @@ import type { Dtype, Embedder, ModelManager } from '../models/embedder.ts'
 import { advertisedUrl } from '../observability/http.ts'
 import { WorkerRegistry } from '../observability/registry.ts'
 import type { WorkerRecord } from '../observability/worker-record.ts'
+import { KafkaStateCounts } from '../reporters/kafka-state-counts.ts'
 import type { StatusView } from '../reporters/reporter.ts'
 import { sourceKind } from '../sources/index.ts'
 import { LogEnd } from '../sources/local-end.ts'
@@ -82,8 +83,9 @@ async function clusterSources(
   const lag = await lagReader(config, resources, logger)
   const discovered = workerDiscovery(config, resources, notes)
   if (mode === 'kafka') {
+    const { state_window_ms: windowMs, state_max_tasks: maxTasks } = config.dashboard
     notes.push(
-      "Kafka mode: counts per state would fold the whole status topic, so the page shows the live workers' totals; `vectorize status` counts on demand. A task lookup scans the status topic (up to 30 s).",
+      `Kafka mode: tasks per state are counted over the last ${windowText(windowMs)} from one tail of the status topic (dashboard.state_window_ms), at most ${maxTasks.toLocaleString('en-US')} tasks (dashboard.state_max_tasks); \`vectorize status\` counts the whole topic on demand. A task lookup scans the status topic (up to 30 s).`,
     )
   }
   const timeoutMs = config.dashboard.scrape_timeout_ms
@@ -94,16 +96,50 @@ async function clusterSources(
     ...(discovered.unverified && { unverified: true }),
     scrape: (url) => scrape(url, timeoutMs),
     lag,
-    // Kafka keeps no index by state: counting folds the whole status topic, which the dashboard
-    // must not do every refresh (`vectorize status` does it on demand)
-    ...(mode === 'local' && {
-      counts: async (signal: AbortSignal) => (await statusView()).counts({ signal }),
-    }),
+    counts: countsReader(deps, statusView),
     ...(!('unavailable' in deadLetters) && {
       deadLetters: (signal: AbortSignal) => deadLetters.summary({ signal }),
     }),
     notes,
   }
+}
+
+/**
+ * Tasks per state: the embedded index counts them all; Kafka keeps no index by state and folding the
+ * whole status topic every refresh is unbounded, so one tail of the topic counts a recent window.
+ */
+function countsReader(
+  deps: Deps,
+  statusView: () => Promise<StatusView>,
+): (signal: AbortSignal) => Promise<CountsView> {
+  const { config, logger, resources } = deps
+  if (sourceKind(config) === 'local') {
+    return async (signal) => ({ states: await (await statusView()).counts({ signal }) })
+  }
+  const { state_window_ms: windowMs, state_max_tasks: maxTasks } = config.dashboard
+  const tail = resources.add(
+    KafkaStateCounts.start(config.kafka, { logger }, { windowMs, maxTasks }),
+  )
+  return () => {
+    const c = tail.counts()
+    const window: CountsWindowView = {
+      window_ms: c.windowMs,
+      max_tasks: c.maxTasks,
+      tasks: c.tasks,
+      evicted: c.evicted,
+      caught_up: c.caughtUp,
+      ...(c.oldest !== undefined && { oldest: c.oldest }),
+      ...(c.error !== undefined && { error: c.error }),
+    }
+    return Promise.resolve({ states: c.states, window })
+  }
+}
+
+/** `3600000` as `1 h`, `90000` as `90 s`. */
+function windowText(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`
+  return `${ms / 1000} s`
 }
 
 /** The lag: the group's committed offsets (Kafka), or the queue's commit against its log's end. */

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { openStatusView } from '../main.ts'
 import { taskStates } from '../protocol/report.ts'
-import type { StatusView, TaskRecord } from '../reporters/reporter.ts'
+import type { StatusView, TaskHistory, TaskRecord } from '../reporters/reporter.ts'
+import { historyLimits } from '../reporters/task-history.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import { commandContext } from './context.ts'
 import { exitCodes } from './exit-codes.ts'
@@ -18,7 +19,8 @@ export function registerStatus(program: Command): void {
       'Kafka: stop reading the status topic after this long and answer from what was read',
       '30000',
     )
-    .action(async (taskId: string | undefined, opts: { timeout: string }, command: Command) => {
+    .option('--history', "with a task id: also print the task's status records, oldest first")
+    .action(async (taskId: string | undefined, opts: StatusOptions, command: Command) => {
       const ctx = await commandContext(command, { quietLogs: true })
       try {
         const view = await openStatusView(ctx)
@@ -33,7 +35,7 @@ export function registerStatus(program: Command): void {
           )
           return
         }
-        const record = await view.task(taskId, { signal })
+        const record = await view.task(taskId, { signal, history: opts.history === true })
         if (!record) {
           const where = view.scanned ? scanLines(view).join('; ') : `in ${ctx.config.queue.dir}`
           process.stderr.write(`no task ${JSON.stringify(taskId)} ${where}\n`)
@@ -48,6 +50,11 @@ export function registerStatus(program: Command): void {
         await ctx.resources.close()
       }
     })
+}
+
+interface StatusOptions {
+  readonly timeout: string
+  readonly history?: boolean
 }
 
 function timeoutOf(text: string): number {
@@ -86,5 +93,28 @@ function render(r: TaskRecord): string {
       `timings   queue ${t.queue.toFixed(0)} ms, inference ${t.inference.toFixed(0)} ms, store ${t.store.toFixed(0)} ms, total ${t.total.toFixed(0)} ms`,
     )
   }
+  if (r.history) lines.push(...historyLines(r.history))
   return lines.join('\n')
+}
+
+/** One line per status record, oldest first, and what the history cannot show. */
+function historyLines(history: TaskHistory): string[] {
+  const { records, compacted, omitted } = history
+  const lines = [`history   ${records.length} status record(s), oldest first`]
+  records.forEach((h, i) => {
+    if (omitted > 0 && i === historyLimits.head) lines.push(`  … ${omitted} record(s) left out`)
+    const parts = [h.at, h.state.padEnd(9), h.worker_id]
+    if (h.progress) parts.push(`${h.progress.done}/${h.progress.total}`)
+    if (h.error) parts.push(`${h.error.code}: ${h.error.message}`)
+    if (h.compacted_attempts !== undefined)
+      parts.push(`(compacted: stands for the earlier records, ${h.compacted_attempts} attempt(s))`)
+    if (h.stale) parts.push('(stamped before the state it follows: ignored)')
+    lines.push(`  ${parts.join('  ')}`)
+  })
+  if (compacted) {
+    lines.push(
+      '  older records of this task were compacted away (status.log keeps its latest state and attempts)',
+    )
+  }
+  return lines
 }

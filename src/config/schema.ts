@@ -333,6 +333,16 @@ const dashboard = z.strictObject({
   scrape_timeout_ms: positive
     .default(1_000)
     .describe("Time limit of one scrape of a worker's /metrics"),
+  state_window_ms: positive
+    .default(3_600_000)
+    .describe(
+      'Kafka: the Overview counts tasks per state over this window, tailing the status topic from now minus it',
+    ),
+  state_max_tasks: positive
+    .default(100_000)
+    .describe(
+      'Kafka: most tasks those counts keep in memory; beyond it the least recently updated are dropped',
+    ),
   allow_actions: z
     .boolean()
     .default(false)

@@ -89,6 +89,30 @@ export interface DeadLetterSummaryView {
   readonly recent: number
 }
 
+/** Tasks per state. */
+export interface CountsView {
+  readonly states: Readonly<Record<string, number>>
+  /** Kafka: only the tasks with a status record in a recent window are counted. */
+  readonly window?: CountsWindowView
+}
+
+/** The window of Kafka's counts (reporters/kafka-state-counts.ts). */
+export interface CountsWindowView {
+  /** Tasks with a status record this recent are counted (`dashboard.state_window_ms`). */
+  readonly window_ms: number
+  /** Most tasks kept (`dashboard.state_max_tasks`). */
+  readonly max_tasks: number
+  readonly tasks: number
+  /** Tasks dropped to stay within `max_tasks`, since the dashboard started. */
+  readonly evicted: number
+  /** The last record of the oldest task counted, ms since the epoch. */
+  readonly oldest?: number
+  /** The tail has read the status topic to its end: before that the counts are still growing. */
+  readonly caught_up: boolean
+  /** Why the tail is not reading now, while it is not. */
+  readonly error?: string
+}
+
 export interface Snapshot {
   /** ms since the epoch */
   readonly at: number
@@ -104,7 +128,7 @@ export interface Snapshot {
   readonly latency_window_s: number
   readonly series: SeriesView
   readonly lag: LagView | Unavailable
-  readonly counts: Readonly<Record<string, number>> | Unavailable
+  readonly counts: CountsView | Unavailable
   readonly dead_letters: DeadLetterSummaryView | Unavailable
   /** What this mode or set-up cannot show, said plainly. */
   readonly notes: readonly string[]
@@ -160,6 +184,27 @@ export interface ActionResultView {
   readonly skipped: readonly { readonly id: string; readonly reason: string }[]
 }
 
+export interface HistoryEntryView {
+  readonly state: string
+  readonly at: string
+  readonly worker_id: string
+  readonly progress?: { readonly done: number; readonly total: number }
+  readonly error?: { readonly code: string; readonly message: string; readonly retriable: boolean }
+  /** A record compaction wrote in place of the task's earlier records (embedded queue). */
+  readonly compacted_attempts?: number
+  /** Stamped earlier than the state before it: the task kept that state. */
+  readonly stale?: true
+}
+
+/** A task's status records, oldest first (reporters/task-history.ts). */
+export interface HistoryView {
+  readonly records: readonly HistoryEntryView[]
+  /** Older records were compacted away: the first one stands for them. */
+  readonly compacted: boolean
+  /** Records left out between the first ones and the latest ones. */
+  readonly omitted: number
+}
+
 export interface TaskView {
   readonly task?: {
     readonly task_id: string
@@ -182,6 +227,7 @@ export interface TaskView {
       readonly timings_ms: Readonly<Record<string, number>>
       readonly worker_id: string
     }
+    readonly history?: HistoryView
   }
   /** Why the task's status cannot be shown, where it cannot. */
   readonly status_unavailable?: string

@@ -119,7 +119,7 @@ export async function task(
   }
   // a Kafka lookup scans the status and results topics: bounded in time, partial past it
   const lookup = AbortSignal.any([signal, AbortSignal.timeout(taskScanMs)])
-  const record = await view.task(taskId, { signal: lookup })
+  const record = await view.task(taskId, { signal: lookup, history: true })
   const { scanned } = view
   return {
     ...(record && { task: record }),

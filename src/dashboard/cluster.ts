@@ -1,7 +1,8 @@
 /**
  * Cluster: the dashboard's one reader of the cluster. Every `refresh_ms` it reads the live workers
  * (one Redis read), scrapes each one's /metrics once (bounded in time), reads the lag, the task
- * counts and the dead-letter summary, and publishes one Snapshot to every page: however many pages
+ * counts (Kafka: from the one tail of the status topic, in memory) and the dead-letter summary, and
+ * publishes one Snapshot to every page: however many pages
  * are open, the workers see one scrape per refresh. A part that fails is shown as unavailable with
  * its reason; the others still show.
  */
@@ -9,6 +10,7 @@ import type { Logger } from '../observability/logger.ts'
 import type { WorkerRecord } from '../observability/worker-record.ts'
 import type {
   CountersView,
+  CountsView,
   DeadLetterSummaryView,
   LagView,
   Snapshot,
@@ -28,7 +30,7 @@ export interface ClusterSources {
   scrape(metricsUrl: string): Promise<Scrape>
   /** The group's lag (Kafka); absent: the lag is read from the workers' /metrics. */
   lag?(signal: AbortSignal): Promise<LagView>
-  counts?(signal: AbortSignal): Promise<Readonly<Record<string, number>>>
+  counts?(signal: AbortSignal): Promise<CountsView>
   deadLetters?(signal: AbortSignal): Promise<DeadLetterSummaryView>
   /** What this set-up cannot show. */
   readonly notes: readonly string[]

@@ -83,6 +83,12 @@ export interface DeadLetterLog {
   newMarks(opts: Signal): Promise<HandledMark[]>
   /** Makes marks durable. */
   mark(marks: readonly HandledMark[], opts: Signal): Promise<void>
+  /**
+   * Removes the marks of letters that retention deleted (below their partition's first kept
+   * offset), so that marks do not outlive their letters: the embedded queue rewrites `dlq.handled`
+   * without them, Kafka writes tombstones for their keys to the compacted handled topic.
+   */
+  forget(ids: readonly string[], opts: Signal): Promise<void>
   /** Puts the letters' original bytes back on the tasks topic or queue, durably. */
   republish(letters: readonly { letter: RawLetter; replay: number }[], opts: Signal): Promise<void>
   close(): Promise<void>

@@ -98,6 +98,14 @@ export class KafkaDeadLetterLog implements DeadLetterLog {
     await producer.send(this.#handledTopic, marks.map(markRecord), signal)
   }
 
+  /** Tombstones: the handled topic's compaction then drops each letter's mark, and later these. */
+  async forget(ids: readonly string[], { signal }: Signal): Promise<void> {
+    if (ids.length === 0) return
+    const producer = await this.#connect()
+    const tombstones = ids.map((id) => ({ key: id, value: null }))
+    await producer.send(this.#handledTopic, tombstones, signal)
+  }
+
   async republish(
     letters: readonly { letter: RawLetter; replay: number }[],
     { signal }: Signal,

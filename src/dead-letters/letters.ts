@@ -3,7 +3,8 @@
  * actions run one at a time in this process, act only on letters still pending, put a task back
  * before marking its letter (a crash in between replays it again on the next try, never loses it:
  * the store's deterministic vector ids make a second run of a task harmless), and are logged with
- * who did what to how many.
+ * who did what to how many. After an action, the marks of letters that retention has deleted since
+ * are forgotten (DeadLetterLog.forget), so the marks stay as bounded as the log.
  */
 import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
@@ -110,10 +111,30 @@ export class Letters implements DeadLetterStore {
         { action: result.action, by, selection: describe(selection), done: result.done.length },
         `${result.done.length} dead letter(s) ${state}, ${result.skipped.length} skipped, by ${by}`,
       )
+      await this.#forgetOrphans(signal)
       return result
     })
     this.#turn = turn.catch(() => undefined)
     return turn
+  }
+
+  /**
+   * Forgets the marks of letters retention deleted. Done after an action, which has write access
+   * and has just refreshed the marks; a failure waits for the next action.
+   */
+  async #forgetOrphans(signal: AbortSignal): Promise<void> {
+    try {
+      const orphans = this.#marks.orphans(await this.#log.ranges({ signal }))
+      if (orphans.length === 0) return
+      await this.#log.forget(orphans, { signal })
+      this.#marks.forget(orphans)
+      this.#logger.info(
+        { forgotten: orphans.length },
+        `forgot ${orphans.length} handled mark(s) of dead letters that retention deleted`,
+      )
+    } catch (err) {
+      this.#logger.warn({ err }, 'cannot forget the marks of deleted dead letters; next action')
+    }
   }
 
   async #apply(

@@ -7,11 +7,12 @@
  *   {"id":"0:7","state":"replayed","at":"…","by":"cli ana@host","task_id":"t1","code":"unknown_model","replay":1}
  *
  * Replays go back to the queue through the queue's own publisher. The embedded log has no headers,
- * so a replay's number lives in its mark only.
+ * so a replay's number lives in its mark only. Marks of letters that retention deleted are dropped
+ * by rewriting the file (`forget`); readers notice the new file by its inode and read it again.
  */
 import { mkdir, open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { syncDir } from '../files/durable.ts'
+import { syncDir, writeFileAtomic } from '../files/durable.ts'
 import { readLines } from '../files/lines.ts'
 import { errorCode, waitLock } from '../files/lock.ts'
 import type { Logger } from '../observability/logger.ts'
@@ -46,6 +47,11 @@ export class LocalDeadLetterLog implements DeadLetterLog {
   readonly #deps: LocalLogDeps
   readonly #indexes = new Map<string, LineIndex>()
   #marksRead = 0
+  /**
+   * Which `dlq.handled` was read so far (inode and birth time: a freed inode can be reused by a
+   * later rewrite): `forget` replaces the file, then reading restarts from its start.
+   */
+  #marksFile: string | undefined
   #publisher: Promise<TaskPublisher> | undefined
 
   constructor(dir: string, deps: LocalLogDeps) {
@@ -85,6 +91,11 @@ export class LocalDeadLetterLog implements DeadLetterLog {
       throw err
     }
     try {
+      const { ino, birthtimeMs, size } = await file.stat()
+      const which = `${ino}:${birthtimeMs}`
+      // marks seen again are ignored (Marks.add); a file shorter than what was read is a new one
+      if (which !== this.#marksFile || size < this.#marksRead) this.#marksRead = 0
+      this.#marksFile = which
       for await (const line of readLines(file, this.#marksRead)) {
         signal.throwIfAborted()
         const mark = parseMarkLine(line.bytes)
@@ -118,6 +129,35 @@ export class LocalDeadLetterLog implements DeadLetterLog {
         await file.close()
       }
       await syncDir(this.where)
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /** Rewrites `dlq.handled` without these marks (and without damaged lines), atomically. */
+  async forget(ids: readonly string[], { signal }: Signal): Promise<void> {
+    if (ids.length === 0) return
+    const gone = new Set(ids)
+    const path = join(this.where, handledFileName)
+    const lock = await waitLock(`${path}.lock`, { signal, timeoutMs: lockTimeoutMs })
+    try {
+      let file
+      try {
+        file = await open(path, 'r')
+      } catch (err) {
+        if (errorCode(err) === 'ENOENT') return
+        throw err
+      }
+      const kept: string[] = []
+      try {
+        for await (const line of readLines(file, 0)) {
+          const mark = parseMarkLine(line.bytes)
+          if (mark && !gone.has(mark.id)) kept.push(markLine(mark))
+        }
+      } finally {
+        await file.close()
+      }
+      await writeFileAtomic(path, kept.join(''))
     } finally {
       await lock.release()
     }

@@ -3,7 +3,13 @@
  * replayed (to show a replay loop, and to number the next replay). Kept up to date by reading only
  * the marks written since the last fold, by this process or any other.
  */
-import type { DeadLetterLog, HandledMark, Letter, RawLetter } from './dead-letter.ts'
+import type {
+  DeadLetterLog,
+  HandledMark,
+  Letter,
+  PartitionRange,
+  RawLetter,
+} from './dead-letter.ts'
 import { parseLetterId } from './dead-letter.ts'
 
 interface Replay {
@@ -33,6 +39,21 @@ export class Marks {
     const list = this.#replays.get(mark.taskId) ?? []
     list.push(at)
     this.#replays.set(mark.taskId, list)
+  }
+
+  /** Marks of letters below their partition's first kept offset: retention deleted the letters. */
+  orphans(ranges: readonly PartitionRange[]): string[] {
+    const low = new Map(ranges.map((r) => [r.partition, r.low]))
+    return [...this.#byId.keys()].filter((id) => {
+      const at = parseLetterId(id)
+      const first = at && low.get(at.partition)
+      return at !== undefined && first !== undefined && at.offset < first
+    })
+  }
+
+  /** Drops marks (forgotten by the log); a task's replay count keeps them. */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.#byId.delete(id)
   }
 
   get(id: string): HandledMark | undefined {

@@ -5,11 +5,20 @@
  * client's rdkafka-style consumer (assign + consume), one read at a time.
  */
 import { VectorizeError } from '../worker/errors.ts'
-import type { Logger } from '../observability/logger.ts'
 import type { KafkaSettings } from './client.ts'
-import { loadModule, rdkafkaConfig } from './client.ts'
 import { abortable, kafkaError, type UnavailableCode } from './errors.ts'
-import type { VendorModule, VendorRdConsumer, VendorRdMessage } from './vendor.ts'
+import {
+  callback,
+  openRdConsumer,
+  partitionsOf,
+  requestTimeoutMs,
+  toRecord,
+  type RdConsumerDeps,
+  type TopicRecord,
+} from './rd-consumer.ts'
+import type { VendorRdConsumer, VendorRdMessage } from './vendor.ts'
+
+export type { TopicRecord } from './rd-consumer.ts'
 
 export interface PartitionEnds {
   readonly partition: number
@@ -26,18 +35,6 @@ export interface ReadRange {
   readonly max: number
 }
 
-export interface TopicRecord {
-  readonly partition: number
-  readonly offset: number
-  readonly key: Buffer | undefined
-  readonly value: Buffer
-  /** Milliseconds since the epoch. */
-  readonly timestamp: number
-  /** Every header, by name; a repeated name keeps its last value. */
-  readonly headers: ReadonlyMap<string, Buffer>
-}
-
-const requestTimeoutMs = 10_000
 /** How long one consume call waits for records; the loop ends at the partitions' ends anyway. */
 const consumeWaitMs = 200
 
@@ -51,30 +48,14 @@ export class TopicReader {
 
   static async open(
     settings: KafkaSettings,
-    deps: { readonly logger: Logger; readonly load?: () => Promise<VendorModule> },
+    deps: RdConsumerDeps,
     code: UnavailableCode,
   ): Promise<TopicReader> {
-    const module = await (deps.load ?? loadModule)()
-    const KafkaConsumer = module.default?.KafkaConsumer
-    if (!KafkaConsumer)
-      throw new VectorizeError('config_invalid', 'the Kafka client has no KafkaConsumer')
-    const consumer = new KafkaConsumer(
-      {
-        ...rdkafkaConfig(settings),
-        // required by librdkafka even though this consumer never joins its group
-        'group.id': `${settings.group_id}.reader`,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'enable.partition.eof': true,
-      },
-      {},
-    )
     const logger = deps.logger.child({ component: 'kafka-reader' })
-    consumer.on('event.error', (err) => logger.warn({ err: String(err) }, 'kafka reader error'))
-    await callback<void>((cb) => consumer.connect({ timeout: requestTimeoutMs }, cb)).catch(
-      (err: unknown) => {
-        throw kafkaError(err, code, 'cannot connect the Kafka reader')
-      },
+    const consumer = await openRdConsumer(
+      settings,
+      { ...deps, logger },
+      { groupId: `${settings.group_id}.reader`, code, what: 'Kafka reader' },
     )
     consumer.setDefaultConsumeTimeout(consumeWaitMs)
     return new TopicReader(consumer, code)
@@ -163,19 +144,8 @@ export class TopicReader {
     return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset)
   }
 
-  async #partitions(topic: string): Promise<number[]> {
-    const metadata = await callback<{ topics: { name: string; partitions: { id: number }[] }[] }>(
-      (cb) => this.#consumer.getMetadata({ topic, timeout: requestTimeoutMs }, cb),
-    ).catch((err: unknown) => {
-      throw kafkaError(err, this.#code, `cannot read the metadata of ${topic}`)
-    })
-    const found = metadata.topics.find((t) => t.name === topic)
-    if (!found || found.partitions.length === 0) {
-      throw new VectorizeError('not_found', `Kafka topic ${topic} does not exist`, {
-        details: { topic },
-      })
-    }
-    return found.partitions.map((p) => p.id).sort((a, b) => a - b)
+  #partitions(topic: string): Promise<number[]> {
+    return partitionsOf(this.#consumer, topic, this.#code)
   }
 
   /** One read at a time: the consumer's assignment is the read's state. */
@@ -185,30 +155,4 @@ export class TopicReader {
     this.#turn = turn.catch(() => undefined)
     return abortable(turn, signal)
   }
-}
-
-function toRecord(message: VendorRdMessage): TopicRecord {
-  const headers = new Map<string, Buffer>()
-  for (const header of message.headers ?? []) {
-    for (const [name, value] of Object.entries(header)) headers.set(name, Buffer.from(value))
-  }
-  const key = message.key == null ? undefined : Buffer.from(message.key)
-  return {
-    partition: message.partition,
-    offset: message.offset,
-    key,
-    value: message.value ?? Buffer.alloc(0),
-    timestamp: message.timestamp ?? 0,
-    headers,
-  }
-}
-
-function callback<T>(start: (cb: (err: unknown, value: T) => void) => unknown): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    start((err, value) => (err ? reject(toError(err)) : resolve(value)))
-  })
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : Object.assign(new Error(String(err)), { cause: err })
 }

@@ -227,7 +227,18 @@ export interface VendorRdConsumer {
     cb: (err: unknown, offsets: { lowOffset: number; highOffset: number }) => void,
   ): unknown
   assign(assignments: { topic: string; partition: number; offset: number }[]): unknown
+  /** Adds partitions to the assignment (no consumer group involved when nothing subscribed). */
+  incrementalAssign(assignments: { topic: string; partition: number; offset: number }[]): unknown
   unassign(): unknown
+  /**
+   * The first offset of each partition whose timestamp is at or after `offset` (a time in ms);
+   * -1 (the end) where no record is that recent.
+   */
+  offsetsForTimes(
+    partitions: { topic: string; partition: number; offset: number }[],
+    timeout: number,
+    cb: (err: unknown, offsets: { topic: string; partition: number; offset: number }[]) => void,
+  ): void
   setDefaultConsumeTimeout(ms: number): void
   consume(count: number, cb: (err: unknown, messages: VendorRdMessage[]) => void): void
   on(event: 'event.error', listener: (err: unknown) => void): unknown

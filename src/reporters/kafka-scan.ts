@@ -10,7 +10,14 @@ import type { KafkaClient } from '../kafka/client.ts'
 import type { VendorMessage } from '../kafka/vendor.ts'
 import type { ScanSummary } from './reporter.ts'
 
-export type OnRecord = (key: string | undefined, value: Buffer) => void
+/** Where a record is in its topic, and its timestamp (ms since the epoch). */
+export interface RecordPlace {
+  readonly partition: number
+  readonly offset: number
+  readonly timestamp: number
+}
+
+export type OnRecord = (key: string | undefined, value: Buffer, place: RecordPlace) => void
 
 /** Metadata refresh of the scanning consumer (see sources/kafka.ts, `metadataRefreshMs`). */
 const metadataMaxAgeMs = 5_000
@@ -55,7 +62,12 @@ export async function scanTopic(
         const end = ends.get(partition)
         if (end && offset < end.high) {
           records++
-          onRecord(keyOf(message), message.value ?? Buffer.alloc(0))
+          const timestamp = Number(message.timestamp)
+          onRecord(keyOf(message), message.value ?? Buffer.alloc(0), {
+            partition,
+            offset,
+            timestamp,
+          })
         }
         next.set(partition, Math.max(next.get(partition) ?? 0, offset + 1))
         if (behind().length === 0) done()

@@ -7,14 +7,18 @@
  * (`--timeout`) and `scanned` says what it read and whether it reached the end.
  *
  * The fold is the embedded queue's (task-state.ts): `started` records count the attempts, and a
- * record stamped earlier than the state it would replace does not replace it.
+ * record stamped earlier than the state it would replace does not replace it. Asked for a task's
+ * history, the same scan keeps the task's records (task-history.ts) instead of only folding them:
+ * in offset order within a partition, and by timestamp across partitions where a task's records
+ * landed on more than one.
  */
 import type { KafkaDeps, KafkaSettings } from '../kafka/client.ts'
 import { createClient, type KafkaClient } from '../kafka/client.ts'
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
 import type { Signal } from '../worker/types.ts'
-import { scanTopic } from './kafka-scan.ts'
-import type { ScanSummary, StatusView, TaskRecord } from './reporter.ts'
+import { scanTopic, type RecordPlace } from './kafka-scan.ts'
+import type { ScanSummary, StatusView, TaskHistory, TaskQuery, TaskRecord } from './reporter.ts'
+import { Bounded, taskHistory, type ReadStatus } from './task-history.ts'
 import {
   applyStatus,
   countStates,
@@ -49,15 +53,22 @@ export class KafkaStatusView implements StatusView {
     return this.#scanned
   }
 
-  async task(taskId: string, { signal }: Signal): Promise<TaskRecord | undefined> {
+  async task(taskId: string, opts: TaskQuery): Promise<TaskRecord | undefined> {
+    const { signal } = opts
     const entry = newTaskEntry()
+    const kept = new Map<number, Bounded<Placed>>()
     const status = await scanTopic(
       this.#client,
       this.#topics.status,
-      (key, value) => {
+      (key, value, place) => {
         if (key !== taskId) return
         const record = parse(value) as StatusMessage | undefined
-        if (record?.task_id === taskId && isKnownStatus(record)) applyStatus(entry, record)
+        if (record?.task_id !== taskId || !isKnownStatus(record)) return
+        applyStatus(entry, record)
+        if (!opts.history) return
+        let records = kept.get(place.partition)
+        if (!records) kept.set(place.partition, (records = new Bounded()))
+        records.add({ status: record, ...place })
       },
       signal,
     )
@@ -76,7 +87,7 @@ export class KafkaStatusView implements StatusView {
       )
       this.#scanned.push(results)
     }
-    return taskRecord(taskId, entry, result)
+    return taskRecord(taskId, entry, result, opts.history ? merged(kept) : undefined)
   }
 
   async counts({ signal }: Signal): Promise<Record<TaskState, number>> {
@@ -100,6 +111,23 @@ export class KafkaStatusView implements StatusView {
   close(): Promise<void> {
     return Promise.resolve() // each scan closes its own consumer
   }
+}
+
+type Placed = ReadStatus & RecordPlace
+
+/** The records kept per partition as one history: by timestamp across partitions. */
+function merged(kept: ReadonlyMap<number, Bounded<Placed>>): TaskHistory {
+  const parts = [...kept.values()]
+  const records = parts.flatMap((p) => p.items)
+  if (parts.length > 1) {
+    records.sort(
+      (a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset,
+    )
+  }
+  return taskHistory(
+    records,
+    parts.reduce((n, p) => n + p.omitted, 0),
+  )
 }
 
 function parse(value: Buffer): unknown {

@@ -8,14 +8,12 @@
  *
  *   {"task_id":"t1","status":{<StatusMessage>},"attempts":3}
  */
-import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
-import type { TaskRecord } from './reporter.ts'
+import type { StatusMessage, TaskState } from '../protocol/report.ts'
 import {
   applyStatus,
   countStates,
   isKnownStatus,
   newTaskEntry,
-  taskRecord,
   type TaskEntry,
 } from './task-state.ts'
 
@@ -24,9 +22,9 @@ export interface Entry extends TaskEntry {
   result?: { readonly start: number; readonly length: number }
   /** Where the last line that changed this entry starts: orders tasks by their last activity. */
   seq: number
+  /** Where the task's first line starts: its history is read from there (local-history.ts). */
+  readonly first: number
 }
-
-export type ResultReader = (at: { start: number; length: number }) => Promise<ResultMessage>
 
 /** Result lines start with their task id, so the fold need not parse the (large) rest. */
 const resultHead = /^\{"task_id":("(?:[^"\\]|\\.)*"),"result":/
@@ -61,10 +59,9 @@ export class StatusFold {
     if (!this.#applyLine(bytes, start)) this.#damaged++
   }
 
-  async task(taskId: string, readResult: ResultReader): Promise<TaskRecord | undefined> {
-    const entry = this.#tasks.get(taskId)
-    if (entry?.state === undefined) return undefined
-    return taskRecord(taskId, entry, entry.result && (await readResult(entry.result)))
+  /** The task's folded entry; undefined while no line of it was folded. */
+  get(taskId: string): Readonly<Entry> | undefined {
+    return this.#tasks.get(taskId)
   }
 
   counts(): Record<TaskState, number> {
@@ -108,7 +105,7 @@ export class StatusFold {
   #entry(taskId: string, seq: number): Entry {
     let entry = this.#tasks.get(taskId)
     if (!entry) {
-      entry = { ...newTaskEntry(), seq }
+      entry = { ...newTaskEntry(), seq, first: seq }
       this.#tasks.set(taskId, entry)
     }
     entry.seq = seq

@@ -4,7 +4,8 @@
  * only what was appended since (by this process or another one), so `vectorize status` stays fast
  * on a long log. Results are large (one id per vector), so the fold keeps only where the last one
  * is and reads it back when asked. When compaction replaced the file, the index starts over on the
- * new one: reads and folds take turns, so a result is never read from a file already closed.
+ * new one: reads and folds take turns, so a result is never read from a file already closed. A
+ * task's history (local-history.ts) is read from the same file, from the task's first line on.
  */
 import type { FileHandle } from 'node:fs/promises'
 import { open, stat } from 'node:fs/promises'
@@ -13,6 +14,8 @@ import type { TaskRecord } from './reporter.ts'
 import { readLines } from '../files/lines.ts'
 import { errorCode } from '../files/lock.ts'
 import { StatusFold } from './local-fold.ts'
+import { readHistory } from './local-history.ts'
+import { taskRecord } from './task-state.ts'
 
 export class StatusIndex {
   readonly #path: string
@@ -31,11 +34,17 @@ export class StatusIndex {
     return this.#fold.damaged
   }
 
-  task(taskId: string): Promise<TaskRecord | undefined> {
+  /** The task's latest state and result, and its status records when `history` is asked. */
+  task(taskId: string, history = false): Promise<TaskRecord | undefined> {
     return this.#inTurn(async () => {
       await this.#catchUp()
       const file = this.#file?.handle
-      return this.#fold.task(taskId, (at) => readResult(file!, at))
+      const entry = this.#fold.get(taskId)
+      if (!file || entry?.state === undefined) return undefined
+      const result = entry.result && (await readResult(file, entry.result))
+      const range = { from: entry.first, to: this.#folded }
+      const lines = history ? await readHistory(file, taskId, range) : undefined
+      return taskRecord(taskId, entry, result, lines)
     })
   }
 

@@ -20,7 +20,7 @@ import type { Logger } from '../observability/logger.ts'
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { Signal } from '../worker/types.ts'
-import type { DeadLetter, Reporter, StatusView, TaskRecord } from './reporter.ts'
+import type { DeadLetter, Reporter, StatusView, TaskQuery, TaskRecord } from './reporter.ts'
 import type { AppendStats } from './local-append.ts'
 import { GroupAppender } from './local-append.ts'
 import { tryLock, waitLock } from '../files/lock.ts'
@@ -148,9 +148,9 @@ export class LocalReporter implements Reporter, StatusView {
     await this.#deadLetters.append(encodeDeadLetter(letter, new Date().toISOString()))
   }
 
-  async task(taskId: string, { signal }: Signal): Promise<TaskRecord | undefined> {
+  async task(taskId: string, { signal, history }: TaskQuery): Promise<TaskRecord | undefined> {
     signal.throwIfAborted()
-    return this.#read(() => this.#index.task(taskId))
+    return this.#read(() => this.#index.task(taskId, history))
   }
 
   async counts({ signal }: Signal): Promise<Record<TaskState, number>> {

@@ -38,11 +38,43 @@ export interface TaskRecord {
   readonly progress?: StatusMessage['progress']
   readonly error?: StatusMessage['error']
   readonly result?: ResultMessage
+  /** The task's status records, when asked for (`TaskQuery.history`). */
+  readonly history?: TaskHistory
+}
+
+/** One status record of a task, as it was written. */
+export interface HistoryEntry {
+  readonly state: TaskState
+  readonly at: string
+  readonly worker_id: string
+  readonly progress?: StatusMessage['progress']
+  readonly error?: StatusMessage['error']
+  /**
+   * Set on a record that compaction wrote (embedded queue): it replaced every earlier record of
+   * the task, `compacted_attempts` of them `started` records.
+   */
+  readonly compacted_attempts?: number
+  /** Stamped earlier than the state before it, so the task kept that state (task-state.ts). */
+  readonly stale?: true
+}
+
+/** A task's status records in the order they were written, bounded. */
+export interface TaskHistory {
+  readonly records: readonly HistoryEntry[]
+  /** Older records were compacted away: the first record kept stands for them. */
+  readonly compacted: boolean
+  /** Records left out between the first and the latest ones kept (a task with many updates). */
+  readonly omitted: number
+}
+
+export interface TaskQuery extends Signal {
+  /** Also collect the task's status records into `history`. */
+  readonly history?: boolean
 }
 
 /** Read side of the reports, for `vectorize status`. */
 export interface StatusView {
-  task(taskId: string, opts: Signal): Promise<TaskRecord | undefined>
+  task(taskId: string, opts: TaskQuery): Promise<TaskRecord | undefined>
   counts(opts: Signal): Promise<Record<TaskState, number>>
   /**
    * Where a view scans a log rather than reading an index (Kafka): what the last call read, per

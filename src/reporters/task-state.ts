@@ -8,7 +8,7 @@
  */
 import type { ResultMessage, StatusMessage, TaskState } from '../protocol/report.ts'
 import { taskStates } from '../protocol/report.ts'
-import type { TaskRecord } from './reporter.ts'
+import type { TaskHistory, TaskRecord } from './reporter.ts'
 
 export interface TaskEntry {
   state?: TaskState
@@ -34,19 +34,21 @@ export function newTaskEntry(): TaskEntry {
 
 /**
  * Folds one status record in. `attempts`, when given (a compacted record carries the count of the
- * `started` records it replaced), sets the count instead of a `started` adding one.
+ * `started` records it replaced), sets the count instead of a `started` adding one. False when the
+ * record was stamped earlier than the state it would replace, which it then leaves alone.
  */
-export function applyStatus(entry: TaskEntry, status: StatusMessage, attempts?: number): void {
+export function applyStatus(entry: TaskEntry, status: StatusMessage, attempts?: number): boolean {
   if (attempts !== undefined) entry.attempts = attempts
   else if (status.state === 'started') entry.attempts++
   const ms = Date.parse(status.at)
-  if (ms < entry.stateMs) return
+  if (ms < entry.stateMs) return false
   entry.stateMs = Number.isNaN(ms) ? entry.stateMs : ms
   entry.state = status.state
   entry.updatedAt = status.at
   entry.workerId = status.worker_id
   entry.error = status.error
   if (status.progress) entry.progress = status.progress
+  return true
 }
 
 /** What `vectorize status TASK_ID` shows; undefined while no status of the task was folded. */
@@ -54,6 +56,7 @@ export function taskRecord(
   taskId: string,
   entry: Readonly<TaskEntry>,
   result?: ResultMessage,
+  history?: TaskHistory,
 ): TaskRecord | undefined {
   if (entry.state === undefined) return undefined
   return {
@@ -65,6 +68,7 @@ export function taskRecord(
     ...(entry.progress && { progress: entry.progress }),
     ...(entry.error && { error: entry.error }),
     ...(result && { result }),
+    ...(history && { history }),
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * Acceptance 1 of issue 13, in Chromium: two real `vectorize worker` processes on the real Kafka
  * broker and Redis, and `vectorize dashboard` beside them. The page shows both workers, throughput
- * that matches their /metrics within a refresh, the lag going to 0; a poison task (a missing model)
- * appears in Dead letters with its headers; once the model is added to models.dir, replaying it
- * from the page ends with the task `succeeded` and exactly one set of vectors; a worker that is
- * SIGKILLed drops off the page within its heartbeat TTL. Screenshots go to artifacts/screenshots.
+ * that matches their /metrics within a refresh, the lag going to 0 and the counts per state (from
+ * the dashboard's tail of the status topic); a poison task (a missing model) appears in Dead letters
+ * with its headers; once the model is added to models.dir, replaying it from the page ends with the
+ * task `succeeded` (in the counts too) and exactly one set of vectors; a worker that is SIGKILLed
+ * drops off the page within its heartbeat TTL. Screenshots go to artifacts/screenshots.
  */
 import * as assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -48,6 +49,14 @@ async function workerIds(rows: Locator): Promise<string[]> {
 async function tile(page: Page, id: string, key: string): Promise<number | undefined> {
   const raw = await page.locator(`#${id}`).getAttribute(`data-${key}`)
   return raw === null ? undefined : Number(raw)
+}
+
+/** Waits until the Overview's counts per state show `count` tasks in `state`. */
+async function countShown(page: Page, state: string, count: number): Promise<void> {
+  const row = page.locator('#counts tr', {
+    has: page.locator('th', { hasText: new RegExp(`^${state}$`) }),
+  })
+  await row.locator('td', { hasText: new RegExp(`^${count}$`) }).waitFor({ timeout: 60_000 })
 }
 
 const skip = skipBrowser || skipKafka || skipRedis
@@ -97,6 +106,9 @@ describe('dashboard in Chromium, Kafka mode', { skip, timeout: 600_000 }, () => 
     // the lag goes to 0 on the page
     await page.locator('#tile-lag[data-lag="0"]').waitFor({ timeout: 10 * REFRESH_MS + 30_000 })
     assert.equal(await page.getByTestId('lag-total').textContent(), '0')
+    // counts per state, from the dashboard's tail of the status topic
+    await countShown(page, 'succeeded', TASKS)
+    await countShown(page, 'failed', 1)
 
     // throughput that matches the workers' /metrics within a refresh: the workers are idle now,
     // so their counters stand still; the page shows their sum after its next scrape
@@ -166,6 +178,9 @@ describe('dashboard in Chromium, Kafka mode', { skip, timeout: 600_000 }, () => 
     await page.getByLabel('State').selectOption('all')
     await page.getByRole('button', { name: 'Show' }).click()
     await page.locator(`tr[data-letter="${id}"]`, { hasText: 'replayed' }).waitFor()
+    await page.goto(`${dashboard.url}/#/overview`)
+    await countShown(page, 'succeeded', TASKS + 1)
+    await countShown(page, 'failed', 0)
 
     // a SIGKILLed worker leaves the page within its heartbeat TTL
     await page.goto(`${dashboard.url}/#/workers`)

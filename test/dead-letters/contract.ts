@@ -3,7 +3,8 @@
  * written by that mode's real reporter, and the DeadLetterStore (Letters) over it: what the
  * dashboard and `vectorize dlq` rely on — exact bytes and headers back, bounded pages that cover
  * the log once, marks that persist across processes, replays that put the original bytes back and
- * count the replays of a task, selections by id and by error code.
+ * count the replays of a task, selections by id and by error code, and marks that do not outlive
+ * the letters retention deleted.
  */
 import * as assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
@@ -28,6 +29,10 @@ export interface DeadLetterHarness {
   open(): Promise<DeadLetterLog>
   /** What was put back on the tasks topic or queue, in order. */
   republished(count: number): Promise<Republished[]>
+  /** Retention deletes every letter written so far (Kafka: delete-records; embedded: segments). */
+  expire(): Promise<void>
+  /** The letter ids whose marks the storage still holds (Kafka: latest record not a tombstone). */
+  storedMarks(): Promise<string[]>
 }
 
 export type DeadLetterHarnessFactory = (t: TestContext) => Promise<DeadLetterHarness>
@@ -206,6 +211,34 @@ export function deadLetterContract(
         assert.deepEqual([summary.pending, summary.replayed, summary.discarded], [6, 1, 2])
         const pending = await allPages(store, { state: 'pending' }, 100)
         assert.ok(pending.every((l) => l.error.code === 'unknown_model'))
+      },
+    )
+
+    it(
+      `${name} should forget the marks of letters that retention deleted, at the next action`,
+      { timeout },
+      async (t) => {
+        const harness = await factory(t)
+        await harness.write([letter(1), letter(2), letter(3)])
+        const first = new Letters(await harness.open(), silentLogger)
+        const old = (await first.list({ limit: 10 }, signal())).letters.map((l) => l.id)
+        await first.discard({ ids: old.slice(0, 2) }, 'test', signal())
+        await first.replay({ ids: old.slice(2) }, 'test', signal())
+        assert.deepEqual((await harness.storedMarks()).sort(), [...old].sort())
+
+        await harness.expire()
+        await harness.write([letter(4)])
+        const second = new Letters(await harness.open(), silentLogger)
+        const summary = await second.summary(signal())
+        assert.deepEqual([summary.total, summary.pending, summary.discarded], [1, 1, 0])
+        const [fresh] = (await second.list({ limit: 10 }, signal())).letters
+        assert.equal(fresh?.taskId, 't-4')
+        // an action forgets the marks whose letters are gone
+        await second.discard({ ids: [fresh.id] }, 'test', signal())
+        assert.deepEqual(await harness.storedMarks(), [fresh.id])
+        // a process that read the marks before still sees every mark written since
+        assert.equal((await first.get(fresh.id, signal()))?.state, 'discarded')
+        assert.equal((await first.summary(signal())).discarded, 1)
       },
     )
   })

@@ -3,14 +3,17 @@
  * in one segment and in many small ones; and what retention does to the log as the tools see it.
  */
 import * as assert from 'node:assert/strict'
-import { mkdtemp, rm, unlink } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { describe, it } from 'node:test'
 import type { DeadLetterLog } from '../../src/dead-letters/dead-letter.ts'
 import { Letters } from '../../src/dead-letters/letters.ts'
-import { LocalDeadLetterLog } from '../../src/dead-letters/local.ts'
+import { handledFileName, LocalDeadLetterLog } from '../../src/dead-letters/local.ts'
+import { configSchema } from '../../src/config/schema.ts'
+import { reportSettings } from '../../src/reporters/index.ts'
+import { maintainReports } from '../../src/reporters/local-maintenance.ts'
 import { listSegments } from '../../src/files/segments.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { deadLetterPrefix } from '../../src/reporters/local-dlq.ts'
@@ -62,6 +65,18 @@ async function harness(
         await source.close()
       }
       return out.slice(0, count)
+    },
+    expire: async () => {
+      // what the worker's upkeep does with queue.dlq_retention_bytes: 0 — roll, delete the rest
+      const settings = { ...reportSettings(configSchema.parse({}).queue), dlqRetentionBytes: 0 }
+      await maintainReports(dir, settings, { force: true, now: Date.now(), logger: silentLogger })
+    },
+    storedMarks: async () => {
+      const text = await readFile(join(dir, handledFileName), 'utf8').catch(() => '')
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { id: string }).id)
     },
   }
 }

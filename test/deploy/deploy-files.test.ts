@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { parse, parseAllDocuments } from 'yaml'
 import { loadConfig } from '../../src/config/load.ts'
+import { checkStart } from '../../src/dashboard/security.ts'
 import type { Config } from '../../src/config/schema.ts'
 import { repoRoot } from '../helpers/models.ts'
 import { OPENAPI_FILE } from '../helpers/qdrant-openapi.ts'
@@ -294,5 +295,75 @@ describe('sizing', () => {
       threshold > processing.max_concurrent_tasks,
       `lagThreshold ${threshold} must exceed processing.max_concurrent_tasks ${processing.max_concurrent_tasks}`,
     )
+  })
+})
+
+/** A Compose service's environment, with `${NAME:-default}` resolved from `shell` as Compose does. */
+function composeEnv(name: string, shell: Record<string, string> = {}): Record<string, string> {
+  const service = obj(compose(), `services.${name}`)
+  return Object.fromEntries(
+    Object.entries(obj(service, 'environment')).map(([key, value]) => [
+      key,
+      String(value).replace(
+        /\$\{(\w+):-([^}]*)\}/g,
+        (_, v: string, fallback: string) => shell[v] || fallback,
+      ),
+    ]),
+  )
+}
+
+describe('dashboard in Compose', () => {
+  const dashboardConfig = (shell?: Record<string, string>) =>
+    workerConfig(undefined, composeEnv('dashboard', shell))
+
+  it('should publish every port of the Compose file on loopback only', () => {
+    for (const [name, service] of Object.entries(obj(compose(), 'services'))) {
+      for (const port of (at(service, 'ports') ?? []) as string[]) {
+        assert.match(port, /^127\.0\.0\.1:\d+:\d+$/, `${name}: port ${port}`)
+      }
+    }
+  })
+
+  it('should run `vectorize dashboard` from the worker image, on the port it publishes', async () => {
+    const service = obj(compose(), 'services.dashboard')
+    const worker = obj(compose(), 'services.worker-1')
+    assert.deepEqual(at(service, 'command'), ['dashboard'])
+    assert.equal(at(service, 'image'), at(worker, 'image'))
+    assert.deepEqual(at(service, 'build'), at(worker, 'build'))
+    const { dashboard } = await dashboardConfig()
+    assert.deepEqual(at(service, 'ports'), [`127.0.0.1:9468:${dashboard.port}`])
+    assert.equal(dashboard.host, '0.0.0.0', 'reachable through the published port')
+  })
+
+  it('should be read-only by default, and refuse to start with actions but no token', async () => {
+    const readOnly = (await dashboardConfig()).dashboard
+    assert.equal(readOnly.allow_actions, false)
+    assert.doesNotThrow(() => checkStart(readOnly))
+    const open = (await dashboardConfig({ VECTORIZE_DASHBOARD_ALLOW_ACTIONS: 'true' })).dashboard
+    assert.equal(open.allow_actions, true)
+    assert.throws(() => checkStart(open), /dashboard\.token/)
+    const guarded = await dashboardConfig({
+      VECTORIZE_DASHBOARD_ALLOW_ACTIONS: 'true',
+      VECTORIZE_DASHBOARD_TOKEN: 'a-long-secret',
+    })
+    assert.doesNotThrow(() => checkStart(guarded.dashboard))
+  })
+
+  it('should reach the same Kafka, Redis and store as the workers, and scrape each worker', async () => {
+    const [dash, worker] = await Promise.all([
+      dashboardConfig(),
+      workerConfig(undefined, composeEnv('worker-1')),
+    ])
+    assert.deepEqual(dash.kafka.brokers, worker.kafka.brokers)
+    assert.deepEqual([dash.redis.url, dash.kafka.topics], [worker.redis.url, worker.kafka.topics])
+    assert.deepEqual(dash.vector_databases, worker.vector_databases)
+    const services = Object.keys(obj(compose(), 'services'))
+    for (const name of ['worker-1', 'worker-2', 'worker-gpu']) {
+      const { http } = await workerConfig(undefined, composeEnv(name))
+      const url = new URL(http.advertise_url)
+      assert.equal(url.hostname, name, `${name}: heartbeat metrics_url names its service`)
+      assert.ok(services.includes(url.hostname))
+      assert.equal(Number(url.port), http.port, `${name}: advertised port is the bound one`)
+    }
   })
 })

@@ -96,7 +96,7 @@ export function dropTopicsAfter(t: TestContext, topics: readonly string[]): void
 
 async function withAdmin<T>(fn: (admin: TestAdmin, module: VendorKafkaJS) => Promise<T>) {
   const client = await testKafka()
-  const admin: TestAdmin = client.kafka.admin()
+  const admin = client.kafka.admin() as TestAdmin
   await admin.connect()
   try {
     return await fn(admin, client.module)
@@ -107,11 +107,39 @@ async function withAdmin<T>(fn: (admin: TestAdmin, module: VendorKafkaJS) => Pro
 
 /** The admin calls the tests need beyond the adapters' slice (types/kafkajs.d.ts in 1.10.1). */
 interface TestAdmin extends VendorAdmin {
+  deleteTopicRecords(options: {
+    topic: string
+    partitions: { partition: number; offset: string }[]
+    timeout?: number
+  }): Promise<unknown>
   fetchOffsets(options: {
     groupId: string
     topics: string[]
     timeout?: number
   }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>
+}
+
+/** A record to produce; `timestamp` (ms) sets its create time, e.g. one from two hours ago. */
+export interface TestRecord {
+  readonly key: string
+  readonly value: string | null
+  readonly timestamp?: number
+}
+
+/** Produces the records to `topic` in order, acknowledged (a plain producer, acks=all). */
+export async function produce(topic: string, records: readonly TestRecord[]): Promise<void> {
+  const producer = (await testClient()).producer({ kafkaJS: { acks: -1 } })
+  await producer.connect()
+  try {
+    const messages = records.map((r) => ({
+      key: r.key,
+      value: r.value === null ? null : Buffer.from(r.value),
+      ...(r.timestamp !== undefined && { timestamp: String(r.timestamp) }),
+    }))
+    await producer.send({ topic, messages })
+  } finally {
+    await producer.disconnect()
+  }
 }
 
 export interface ReadRecord {
@@ -226,6 +254,18 @@ async function fetchEnds(admin: VendorAdmin, module: VendorKafkaJS, topic: strin
   return new Map(marks.map((m) => [m.partition, { low: Number(m.low), high: Number(m.high) }]))
 }
 
+/** Deletes every record of `topic` written so far, as retention would (its low watermarks move up). */
+export function deleteRecords(topic: string): Promise<void> {
+  return withAdmin(async (admin, module) => {
+    const ends = await fetchEnds(admin, module, topic)
+    await admin.deleteTopicRecords({
+      topic,
+      partitions: [...ends].map(([partition, end]) => ({ partition, offset: String(end.high) })),
+      timeout: 10_000,
+    })
+  })
+}
+
 const recordKey = (r: ReadRecord) => `${r.partition}:${r.offset}`
 
 /**
@@ -313,7 +353,7 @@ export class GroupProbe {
   /** Opens an admin connection that is closed after the test. */
   static async open(t: TestContext, group: string, topic: string): Promise<GroupProbe> {
     const client = await testKafka()
-    const admin: TestAdmin = client.kafka.admin()
+    const admin = client.kafka.admin() as TestAdmin
     await admin.connect()
     t.after(() => admin.disconnect().catch(() => undefined))
     return new GroupProbe(admin, client.module, group, topic)

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/observability/logger.ts'
 import { KafkaReporter } from '../../src/reporters/kafka.ts'
 import {
   createTopics,
+  deleteRecords,
   dropTopicsAfter,
   kafkaSettings,
   readToEnd,
@@ -56,6 +57,14 @@ if (skipKafka) {
             ...(r.key !== undefined && { key: r.key }),
             headers: r.headers,
           }))
+        },
+        expire: () => deleteRecords(dlq),
+        storedMarks: async () => {
+          const latest = new Map<string, boolean>()
+          for (const r of await readToEnd(handledTopic(settings))) {
+            if (r.key !== undefined) latest.set(r.key, r.value.length > 0)
+          }
+          return [...latest].filter(([, mark]) => mark).map(([id]) => id)
         },
       }
     },

@@ -33,6 +33,7 @@ interface StatusRecord {
     ids: string[]
     counts: { items: number; vectors: number }
   }
+  history?: { records: { state: string }[]; compacted: boolean }
 }
 
 interface Hit {
@@ -177,6 +178,21 @@ describe('vectorize worker --exit-when-idle and status', () => {
     const human = await expectExit(ws, ['status', 'w-3'], 0)
     assert.match(human.stdout, /state\s+succeeded/)
     assert.match(human.stdout, /1 vector\(s\) in documents \(vectorize-test\/minilm-tiny@fp32\)/)
+  })
+
+  it('status TASK_ID --history should print the status records, oldest first', async () => {
+    const record = await ws.json<StatusRecord>(['status', 'w-2', '--history'])
+    const states = record.history?.records.map((h) => h.state) ?? []
+    assert.equal(states[0], 'queued', 'written by submit')
+    assert.equal(states.at(-1), 'succeeded')
+    assert.ok(states.includes('started'))
+    assert.equal(record.history?.compacted, false)
+    const human = await expectExit(ws, ['status', 'w-2', '--history'], 0)
+    assert.match(human.stdout, /^history\s+\d+ status record\(s\), oldest first$/m)
+    assert.match(human.stdout, /^ {2}\S+ {2}queued\s+/m)
+    assert.match(human.stdout, /^ {2}\S+ {2}succeeded\s+/m)
+    const plain = await ws.json<StatusRecord>(['status', 'w-2'])
+    assert.equal(plain.history, undefined, 'only when asked')
   })
 
   it('status without a task id should print the count of each state', async () => {

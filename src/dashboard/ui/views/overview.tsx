@@ -1,5 +1,5 @@
 /** Overview: throughput and errors, latency by stage, lag, task counts, dead letters. */
-import type { Snapshot } from '../../api-types.ts'
+import type { CountsWindowView, Snapshot } from '../../api-types.ts'
 import { count, percent, rate, seconds } from '../format.ts'
 import { href } from '../route.ts'
 import { Chart } from './chart.tsx'
@@ -185,23 +185,48 @@ function LagTable({ snapshot }: { snapshot: Snapshot }) {
 
 function CountsTable({ snapshot }: { snapshot: Snapshot }) {
   const { counts } = snapshot
-  // Kafka does not count per state (the notes say why); elsewhere a missing count is a failure
-  if (isUnavailable(counts)) {
-    return snapshot.mode === 'kafka' ? null : <Missing what="Task counts" value={counts} />
-  }
+  if (isUnavailable(counts)) return <Missing what="Task counts" value={counts} />
+  const { window } = counts
   return (
-    <table class="data" id="counts">
-      <caption>
-        Tasks by state (<a href={href('tasks')}>look one up</a>)
-      </caption>
-      <tbody>
-        {Object.entries(counts).map(([state, n]) => (
-          <tr key={state}>
-            <th scope="row">{state}</th>
-            <td>{count(n)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <div>
+      <table class="data" id="counts" data-window-ms={window?.window_ms}>
+        <caption>
+          Tasks by state{window && `, last ${span(window.window_ms / 1000)}`} (
+          <a href={href('tasks')}>look one up</a>)
+        </caption>
+        <tbody>
+          {Object.entries(counts.states).map(([state, n]) => (
+            <tr key={state}>
+              <th scope="row">{state}</th>
+              <td>{count(n)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {window && <WindowNote window={window} at={snapshot.at} />}
+    </div>
   )
+}
+
+/** What Kafka's counts cover: the window, the cap, and whether either cut them short. */
+function WindowNote({ window, at }: { window: CountsWindowView; at: number }) {
+  const cut =
+    window.evicted > 0 && window.oldest !== undefined && window.oldest > at - window.window_ms
+  return (
+    <p class="hint" id="counts-window">
+      Tasks with a status record in the last {span(window.window_ms / 1000)}, from a tail of the
+      status topic; at most {count(window.max_tasks)} kept (now {count(window.tasks)}).
+      {!window.caught_up && ' Still reading the topic up to its end: the counts are growing.'}
+      {cut &&
+        ` The cap was reached: ${count(window.evicted)} older task(s) dropped, so the counts cover only the last ${span((at - window.oldest) / 1000)}.`}
+      {window.error && ` Not reading now: ${window.error}.`}
+    </p>
+  )
+}
+
+/** A window as people say it: `1 hour`, `15 minutes`, `90 seconds`. */
+function span(s: number): string {
+  if (s >= 3600 && s % 3600 === 0) return s === 3600 ? 'hour' : `${s / 3600} hours`
+  if (s >= 60) return `${Math.round(s / 60)} minutes`
+  return `${Math.round(s)} seconds`
 }

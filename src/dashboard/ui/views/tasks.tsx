@@ -1,10 +1,14 @@
-/** Tasks: look one up (state, attempts, error, result, its dead letters); failures by code. */
+/**
+ * Tasks: look one up (state, attempts, error, result, its status history, its dead letters);
+ * failures by code.
+ */
 import { useEffect, useState } from 'preact/hooks'
 import type { Snapshot, TaskView } from '../../api-types.ts'
 import { get } from '../api.ts'
 import { count, seconds, time } from '../format.ts'
 import { href } from '../route.ts'
 import { LetterTable } from './letter-table.tsx'
+import { TaskHistory } from './task-history.tsx'
 import { isUnavailable, Notice } from './parts.tsx'
 
 export function TasksView({
@@ -54,13 +58,14 @@ export function TasksView({
         <button type="submit">Look up</button>
       </form>
       {error && <Notice kind="error">{error}</Notice>}
-      {found && <TaskDetail taskId={taskId} view={found} />}
+      {found && <TaskDetail taskId={taskId} view={found} mode={snapshot?.mode ?? 'local'} />}
       <Failures snapshot={snapshot} />
     </section>
   )
 }
 
-function TaskDetail({ taskId, view }: { taskId: string; view: TaskView }) {
+function TaskDetail(props: { taskId: string; view: TaskView; mode: 'kafka' | 'local' }) {
+  const { taskId, view, mode } = props
   const t = view.task
   return (
     <section class="panel" aria-labelledby="task-title">
@@ -133,6 +138,7 @@ function TaskDetail({ taskId, view }: { taskId: string; view: TaskView }) {
           )}
         </dl>
       )}
+      {t?.history && <TaskHistory history={t.history} mode={mode} />}
       <h4>Its dead letters (among the newest)</h4>
       {view.dead_letters.length === 0 ? <p>None.</p> : <LetterTable letters={view.dead_letters} />}
     </section>
