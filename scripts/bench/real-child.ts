@@ -2,7 +2,8 @@
  * One measured process of `npm run bench` (scripts/bench-real.ts), so that each contender's CPU
  * time and peak RSS are its own. Reads a JSON spec (argv[2]) and prints one JSON line:
  * - `ort`: onnxruntime-node alone on the model file, texts tokenized beforehand and run in
- *   length-sorted batches of `batchSize`; only `session.run` is timed;
+ *   length-sorted batches of `batchSize`, threads not spinning (as the worker); only `session.run`
+ *   is timed;
  * - `e2e`: the embedded pipeline (local queue → worker → LanceDB) on `text` tasks of one text or
  *   `batch` tasks of `batchItems`; the run is timed apart from publishing and start-up;
  * - `accuracy`: the product's Embedder on the shared reference texts, cosine to their vectors.
@@ -56,6 +57,9 @@ async function ortRun(): Promise<ChildResult> {
     intraOpNumThreads: spec.threads ?? 0,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // as the worker runs it (models.allow_spinning: false): spinning threads would bill the
+    // ceiling CPU that the worker does not spend
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   })
   const feeds: Record<string, ort.Tensor>[] = []
   for (let start = 0; start < order.length; start += size) {
