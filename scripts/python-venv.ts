@@ -17,6 +17,8 @@ export interface VenvSpec {
   readonly name: string
   /** PyPI name → exact version. */
   readonly packages: Readonly<Record<string, string>>
+  /** A pip constraints file holding every other package to a version (`pip install -c`). */
+  readonly constraints?: string
 }
 
 export function venvsRoot(): string {
@@ -73,6 +75,7 @@ export async function pythonVenv(
       '--disable-pip-version-check',
       '--quiet',
       ...pins,
+      ...(spec.constraints ? ['-c', spec.constraints] : []),
     ])
   if (failed !== undefined) {
     await rm(tmp, { recursive: true, force: true })

@@ -108,7 +108,11 @@ const processing = z.strictObject({
     .describe(
       "Largest metadata object (serialised): a task's, and a JSON record's metadata fields",
     ),
-  task_timeout_ms: ms.default(300_000).describe('A task running longer fails with `task_timeout`'),
+  task_timeout_ms: ms
+    .default(300_000)
+    .describe(
+      'A task working longer fails with `task_timeout`; time its texts wait behind other tasks for inference does not count',
+    ),
   max_crashes: z
     .number()
     .int()

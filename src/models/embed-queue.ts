@@ -17,6 +17,8 @@ interface Request {
   readonly truncated: Uint8Array
   done: number
   failed: boolean
+  /** A batch holding some of its texts has started (RunningEvent sent). */
+  running: boolean
 }
 
 interface Item {
@@ -36,6 +38,8 @@ export interface QueueOptions {
   readonly key: string
   /** Told after every batch (watchdog progress, batch-size metrics). */
   readonly onBatch?: (event: BatchEvent) => void
+  /** Told before a batch runs, with the requests whose first texts it holds. */
+  readonly onRunning?: (ids: readonly number[]) => void
   /**
    * TEST HOOK ONLY (env VECTORIZE_TEST_HOOK_HANG_INFERENCE): batches never finish, as if ONNX
    * Runtime hung, so tests can show the watchdog turning /health red.
@@ -76,6 +80,7 @@ export class EmbedQueue {
       truncated: new Uint8Array(count),
       done: 0,
       failed: false,
+      running: false,
     }
     this.#requests.set(id, request)
     inputs.forEach((input, index) => {
@@ -126,6 +131,7 @@ export class EmbedQueue {
   async #runBatch(items: Item[]): Promise<void> {
     if (items.length === 0) return
     if (this.#options.hang) await new Promise<never>(() => undefined)
+    this.#tellRunning(items)
     try {
       const started = performance.now()
       const vectors = await this.#model.run(items.map((item) => item.input))
@@ -140,6 +146,14 @@ export class EmbedQueue {
     } catch (err) {
       await this.#isolate(items, err)
     }
+  }
+
+  #tellRunning(items: readonly Item[]): void {
+    const starting = new Set<Request>()
+    for (const { request } of items) if (!request.running) starting.add(request)
+    if (starting.size === 0) return
+    for (const request of starting) request.running = true
+    this.#options.onRunning?.([...starting].map((r) => r.id))
   }
 
   /** A failed batch is re-run request by request so one bad input fails only its own task. */

@@ -48,9 +48,23 @@ export interface DecodedImage {
   readonly height: number
 }
 
+/**
+ * Told when texts wait for shared inference capacity (queued behind other tasks' texts) and when
+ * their inference starts. The worker stops a task's timeout clock in between (issue 11).
+ */
+export interface InferenceQueueObserver {
+  waiting(): void
+  running(): void
+}
+
+export interface EmbedOptions extends Signal {
+  /** A manager that cannot tell when the texts start never calls it: the wait then counts as work. */
+  readonly queue?: InferenceQueueObserver
+}
+
 export interface Embedder {
   readonly info: ModelInfo
-  embed(texts: readonly string[], opts: Signal): Promise<Embedding[]>
+  embed(texts: readonly string[], opts: EmbedOptions): Promise<Embedding[]>
   /**
    * Tokens each text has with this model's own tokenizer (special tokens included, before
    * truncation), counted in the inference thread without running the model. Document chunking

@@ -11,7 +11,13 @@ import type { Logger } from '../observability/logger.ts'
 import { VectorizeError } from '../worker/errors.ts'
 import type { BatchEvent, ThreadMessage, ThreadRequest, ThreadResponse } from './thread-protocol.ts'
 
-type Pending = { resolve(value: unknown): void; reject(err: Error): void; embed: boolean }
+type Pending = {
+  resolve(value: unknown): void
+  reject(err: Error): void
+  embed: boolean
+  /** The thread started the request's first batch. */
+  onRunning?: () => void
+}
 type Body = ThreadRequest extends infer R
   ? R extends { id: number }
     ? Omit<R, 'id'>
@@ -59,7 +65,8 @@ export class InferenceThread {
     return { pending: this.#pendingEmbeds, lastProgressAt: this.#lastProgressAt }
   }
 
-  request<T>(body: Body, signal: AbortSignal): Promise<T> {
+  /** `onRunning`: embed requests only, called when their first batch starts in the thread. */
+  request<T>(body: Body, signal: AbortSignal, onRunning?: () => void): Promise<T> {
     if (this.#closed)
       return Promise.reject(new VectorizeError('cancelled', 'inference thread is closed'))
     if (signal.aborted)
@@ -82,6 +89,7 @@ export class InferenceThread {
         resolve: (v) => (done(), resolve(v as T)),
         reject: (e) => (done(), reject(e)),
         embed,
+        ...(onRunning && { onRunning }),
       })
       worker.postMessage({ ...body, id })
     })
@@ -111,7 +119,10 @@ export class InferenceThread {
 
   #receive(message: ThreadMessage): void {
     this.#lastProgressAt = performance.now()
-    if ('event' in message) this.#hooks.onBatch?.(message)
+    if ('event' in message) {
+      if (message.event === 'batch') this.#hooks.onBatch?.(message)
+      else for (const id of message.ids) this.#pending.get(id)?.onRunning?.()
+    } else if ('replies' in message) for (const reply of message.replies) this.#settle(reply)
     else this.#settle(message)
   }
 

@@ -93,4 +93,15 @@ export interface BatchEvent {
   readonly ms: number
 }
 
-export type ThreadMessage = ThreadResponse | BatchEvent
+/** The replies one inference batch completed, sent together. */
+export interface ThreadReplies {
+  readonly replies: readonly ThreadResponse[]
+}
+
+/** Sent before a batch runs: the embed requests whose first texts are in it (their wait is over). */
+export interface RunningEvent {
+  readonly event: 'running'
+  readonly ids: readonly number[]
+}
+
+export type ThreadMessage = ThreadResponse | ThreadReplies | BatchEvent | RunningEvent

@@ -14,6 +14,7 @@ import type {
   LoadSpec,
   ThreadMessage,
   ThreadRequest,
+  ThreadResponse,
 } from './thread-protocol.ts'
 import { loadVisionModel, type VisionModel } from './vision.ts'
 
@@ -33,15 +34,37 @@ const visions = new Map<string, Promise<VisionModel>>()
 const send = (message: ThreadMessage, transfer: ArrayBuffer[] = []) =>
   port.postMessage(message, transfer)
 const onBatch = (event: BatchEvent) => send(event)
+const onRunning = (ids: readonly number[]) => send({ event: 'running', ids })
+
+/**
+ * Replies of one batch go out as one message: the tasks a batch finished resume together on the
+ * main thread (one store write for all of them) and 64 one-text tasks cost one message, not 64.
+ */
+let outbox: { message: ThreadResponse; transfer: ArrayBuffer[] }[] = []
 
 const reply: Reply = (id, result) => {
-  if (!result.ok) return send({ id, ok: false, error: result.error })
+  if (outbox.length === 0) queueMicrotask(sendReplies)
+  if (!result.ok)
+    return void outbox.push({ message: { id, ok: false, error: result.error }, transfer: [] })
   const out: EmbedOutput = result.value
-  send({ id, ok: true, value: out }, [
-    out.vectors.buffer as ArrayBuffer,
-    out.inputTokens.buffer as ArrayBuffer,
-    out.truncated.buffer as ArrayBuffer,
-  ])
+  outbox.push({
+    message: { id, ok: true, value: out },
+    transfer: [
+      out.vectors.buffer as ArrayBuffer,
+      out.inputTokens.buffer as ArrayBuffer,
+      out.truncated.buffer as ArrayBuffer,
+    ],
+  })
+}
+
+function sendReplies(): void {
+  const replies = outbox
+  outbox = []
+  if (replies.length === 1) return send(replies[0]!.message, replies[0]!.transfer)
+  send(
+    { replies: replies.map((r) => r.message) },
+    replies.flatMap((r) => r.transfer),
+  )
 }
 
 async function load(id: number, spec: LoadSpec): Promise<void> {
@@ -52,6 +75,7 @@ async function load(id: number, spec: LoadSpec): Promise<void> {
       maxBatchTokens: maxBatchTokens ?? spec.maxBatchTokens,
       maxBatchWaitMs: spec.maxBatchWaitMs,
       onBatch,
+      onRunning,
       hang,
     }
     queues.set(spec.key, new EmbedQueue(model, options, reply))

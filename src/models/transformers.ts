@@ -235,11 +235,13 @@ export class TransformersModels implements ModelManager {
 
   #embedder(key: string, info: ModelInfo): Embedder {
     const embed: Embedder['embed'] = (texts, opts) =>
-      this.#inflight(key, async () =>
-        toEmbeddings(
-          await this.#thread.request<EmbedOutput>({ op: 'embed', key, texts }, opts.signal),
-        ),
-      )
+      this.#inflight(key, async () => {
+        // queued in the thread until the batch holding its first texts starts
+        opts.queue?.waiting()
+        const request = { op: 'embed', key, texts } as const
+        const running = opts.queue && (() => opts.queue!.running())
+        return toEmbeddings(await this.#thread.request<EmbedOutput>(request, opts.signal, running))
+      })
     const countTokens: Embedder['countTokens'] = (texts, opts) =>
       this.#inflight(key, async () => [
         ...(await this.#thread.request<Int32Array>({ op: 'countTokens', key, texts }, opts.signal)),

@@ -16,6 +16,7 @@ import type { TaskContext, TaskRegistry, Timings } from '../tasks/task.ts'
 import { VectorizeError, toVectorizeError } from './errors.ts'
 import type { WorkerMetrics } from './metrics.ts'
 import type { Reports } from './reports.ts'
+import { TaskClock } from './task-clock.ts'
 import { withRetry, type RetryPolicy } from './retry.ts'
 
 export interface ProcessorSettings {
@@ -171,11 +172,15 @@ interface RunScope {
   readonly reports: ReturnType<Reports['forTask']>
 }
 
-/** One attempt, bounded by the task timeout: `task_timeout`, a data error (it would time out again). */
+/**
+ * One attempt, bounded by the task timeout: `task_timeout`, a data error (it would time out again).
+ * The clock stops while the task's texts wait behind other tasks' for inference (task-clock.ts).
+ */
 async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) {
-  const timeout = AbortSignal.timeout(scope.deps.settings.taskTimeoutMs)
+  const clock = new TaskClock(scope.deps.settings.taskTimeoutMs)
+  const timeout = clock.signal
   const ctx: TaskContext = {
-    models: scope.deps.models,
+    models: clock.models(scope.deps.models),
     store: scope.deps.store,
     defaults: scope.deps.settings.defaults,
     content: scope.deps.settings.content ?? defaultContentLimits,
@@ -202,6 +207,8 @@ async function runOnce(task: TaskMessage, scope: RunScope, signal: AbortSignal) 
       )
     }
     throw err
+  } finally {
+    clock.dispose()
   }
 }
 

@@ -7,9 +7,17 @@
  *   inference thread isolates a bad input of a shared batch (embed-queue.ts);
  * - `crash()`: the thread dies: requests in flight fail with `inference_failed` (retried), loaded
  *   models are forgotten and load again on next use;
- * - `beforeAnswer`: awaited before each embedding is answered, to hold or time one.
+ * - `beforeAnswer`: awaited before each embedding is answered, to hold or time one;
+ * - `queued`: awaited before that, while the request waits for shared inference capacity (told to
+ *   the caller's queue observer, as the inference thread tells it when a batch starts).
  */
-import type { Embedder, Embedding, ModelInfo, ModelManager } from '../../src/models/embedder.ts'
+import type {
+  EmbedOptions,
+  Embedder,
+  Embedding,
+  ModelInfo,
+  ModelManager,
+} from '../../src/models/embedder.ts'
 import { VectorizeError } from '../../src/worker/errors.ts'
 import type { Signal } from '../../src/worker/types.ts'
 
@@ -22,10 +30,12 @@ export interface FakeModelsOptions {
   readonly rejectInput?: (text: string) => boolean
   /** Awaited before each `embed` answers (after the signal check); a rejection fails the request. */
   readonly beforeAnswer?: (texts: readonly string[], signal: AbortSignal) => Promise<void>
+  /** Awaited first, the request queued behind other work (`opts.queue` is told `waiting`, then `running`). */
+  readonly queued?: (texts: readonly string[], signal: AbortSignal) => Promise<void>
 }
 
 export class FakeModels implements ModelManager {
-  readonly #options: Required<Omit<FakeModelsOptions, 'rejectInput' | 'beforeAnswer'>> &
+  readonly #options: Required<Omit<FakeModelsOptions, 'rejectInput' | 'beforeAnswer' | 'queued'>> &
     FakeModelsOptions
   readonly #loaded = new Map<string, ModelInfo>()
   /** Rejecters of the requests in flight, for `crash()`. */
@@ -98,9 +108,14 @@ export class FakeModels implements ModelManager {
 
   #embedder(info: ModelInfo): Embedder {
     const tokens = (text: string) => text.split(/\s+/).filter(Boolean).length + 2
-    const embed = (texts: readonly string[], { signal }: Signal) =>
+    const embed = (texts: readonly string[], { signal, queue }: EmbedOptions) =>
       this.#request(signal, async (): Promise<Embedding[]> => {
         this.calls.push([...texts])
+        if (this.#options.queued) {
+          queue?.waiting()
+          await this.#options.queued(texts, signal)
+          queue?.running()
+        }
         await this.#options.beforeAnswer?.(texts, signal)
         const bad = texts.find((t) => this.#options.rejectInput?.(t))
         if (bad !== undefined)

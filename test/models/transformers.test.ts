@@ -98,6 +98,28 @@ describe('TransformersModels', () => {
     assert.ok(maxDiff(alone!.vector, together[1]![0]!.vector) < 1e-5)
   })
 
+  it('should tell a queued request when the batch holding its texts starts, before it answers', async () => {
+    // the worker stops a task's timeout clock from `waiting` to `running` (issue 11)
+    const embedder = await models.get(undefined, { signal })
+    const events: string[] = []
+    const queue = {
+      waiting: () => void events.push('waiting'),
+      running: () => void events.push('running'),
+    }
+    const embedded = Promise.all(
+      ['first', 'second'].map((id) =>
+        embedder
+          .embed([`${id}: ${texts[2]}`], { signal, queue })
+          .then(() => events.push(`answered ${id}`)),
+      ),
+    )
+    await embedded
+    assert.deepEqual(events.slice(0, 2), ['waiting', 'waiting'])
+    assert.equal(events.filter((e) => e === 'running').length, 2, events.join(', '))
+    for (const id of ['first', 'second'])
+      assert.ok(events.indexOf(`answered ${id}`) > events.indexOf('running'), events.join(', '))
+  })
+
   it('should truncate long inputs, keep the closing token and report input_tokens', async () => {
     const embedder = await models.get(undefined, { signal })
     const long = Array.from({ length: 300 }, (_, i) => ['ocean', 'music', 'planet'][i % 3]).join(

@@ -42,20 +42,47 @@ const record = (id: string): VectorRecord => ({
 const signal = new AbortController().signal
 
 describe('GroupCommitStore', () => {
-  it('should write concurrent upserts to one collection in far fewer requests', async () => {
+  it('should write the upserts of one turn together, and later ones in far fewer requests', async () => {
     const { store, writes } = recordingStore()
     const grouped = new GroupCommitStore(store, { maxRecords: 1000 })
+    const first = Array.from({ length: 5 }, (_, i) =>
+      grouped.upsert('c', [record(`t${i}`)], { signal }),
+    )
+    await Promise.resolve() // upserts of the next microtasks (tasks one inference batch resumed)
+    first.push(grouped.upsert('c', [record('t5')], { signal }))
+    await Promise.all(first)
+    assert.deepEqual(writes, [['t0', 't1', 't2', 't3', 't4', 't5']], 'one turn, one write')
+
+    writes.length = 0
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => grouped.upsert('c', [record(`r${i}`)], { signal })),
+      Array.from({ length: 50 }, async (_, i) => {
+        await sleep(i % 10) // arriving over ~10 ms, while writes are in flight
+        return grouped.upsert('c', [record(`r${i}`)], { signal })
+      }),
     )
     assert.equal(results.length, 50)
     assert.equal(writes.flat().length, 50)
     assert.ok(writes.length <= 3, `50 upserts took ${writes.length} writes`)
-    assert.equal(
-      writes[0]!.length,
-      1,
-      'an idle collection writes at once, without waiting for company',
+  })
+
+  it('should space writes by a multiple of the last write, unless maxRecords are waiting', async () => {
+    const { store, writes } = recordingStore()
+    const spaced = new GroupCommitStore(store, { maxRecords: 8, spacing: 50 })
+    await spaced.upsert('c', [record('w')], { signal }) // a 20 ms write: the next waits ~1 s
+    const ones = Array.from({ length: 3 }, (_, i) =>
+      spaced.upsert('c', [record(`s${i}`)], { signal }),
     )
+    await sleep(30) // past the plain group commit's next write, within the spacing
+    ones.push(spaced.upsert('c', [record('late')], { signal }))
+    await Promise.all(ones)
+    assert.deepEqual(writes.slice(1), [['s0', 's1', 's2', 'late']], 'held for the spacing')
+
+    writes.length = 0
+    const full = Array.from({ length: 8 }, (_, i) =>
+      spaced.upsert('c', [record(`f${i}`)], { signal }),
+    )
+    await Promise.all(full)
+    assert.deepEqual(writes, [full.map((_, i) => `f${i}`)], 'a full group goes at once')
   })
 
   it('should return each caller only its own rejected objects, with its own indexes', async () => {
@@ -77,6 +104,7 @@ describe('GroupCommitStore', () => {
     const { store } = recordingStore()
     const grouped = new GroupCommitStore(store, { maxRecords: 1000 })
     const warm = grouped.upsert('c', [record('warm')], { signal })
+    await new Promise((resolve) => setImmediate(resolve)) // "warm" is being written
     const x = grouped.upsert('c', [record('x')], { signal })
     const y = grouped.upsert('c', [record('boom')], { signal })
     await warm
@@ -88,12 +116,13 @@ describe('GroupCommitStore', () => {
   it('should split a large queue by maxRecords and keep deletes after queued writes', async () => {
     const { store, writes, events } = recordingStore()
     const grouped = new GroupCommitStore(store, { maxRecords: 4 })
-    const ups = [
-      grouped.upsert('c', [record('w')], { signal }),
+    const ups = [grouped.upsert('c', [record('w')], { signal })]
+    await new Promise((resolve) => setImmediate(resolve)) // "w" is being written
+    ups.push(
       ...Array.from({ length: 3 }, (_, i) =>
         grouped.upsert('c', [record(`a${i}`), record(`b${i}`)], { signal }),
       ),
-    ]
+    )
     const del = grouped.deleteDocument('c', 'doc', 1, { signal })
     await Promise.all([...ups, del])
     assert.deepEqual(
@@ -106,10 +135,9 @@ describe('GroupCommitStore', () => {
   it('should let a fetch read what the caller queued before it', async () => {
     const { store, events } = recordingStore()
     const grouped = new GroupCommitStore(store, { maxRecords: 4 })
-    const ups = [
-      grouped.upsert('c', [record('w')], { signal }),
-      grouped.upsert('c', [record('a'), record('b')], { signal }),
-    ]
+    const ups = [grouped.upsert('c', [record('w')], { signal })]
+    await new Promise((resolve) => setImmediate(resolve)) // "w" is being written
+    ups.push(grouped.upsert('c', [record('a'), record('b')], { signal }))
     const fetched = await grouped.fetch('c', ['a', 'b', 'w'], { signal })
     assert.deepEqual(
       fetched.map((r) => r.id),

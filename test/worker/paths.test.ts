@@ -114,6 +114,32 @@ describe('Worker paths (fakes)', { timeout: 60_000 }, () => {
     assert.equal(w.stats.retries, 0, 'a task timeout is not retried')
   })
 
+  it('should not count the wait for shared inference against a task timeout', async () => {
+    // Three tasks queue behind busy inference; "slow" works past its timeout in its own
+    // inference. The queue opens only once "slow" has failed, long after the queued tasks'
+    // timeouts would have fired had their wait counted: they started first (issue 11).
+    const slowFailed = () => w.reporter.until((r) => r.statesOf('slow').includes('failed'))
+    const models = new FakeModels({
+      queued: async (texts) => {
+        if (texts[0]!.includes('queued')) await slowFailed()
+      },
+      beforeAnswer: async (texts, signal) => {
+        if (texts[0]!.includes('slow')) await untilAborted(signal)
+      },
+    })
+    const w = fakeWorker({ models, taskTimeoutMs: 100 })
+    const queued = ['q1', 'q2', 'q3']
+    submit(w.log, [...queued.map((id) => textTask(id, `queued ${id}`)), textTask('slow', 'slow')])
+    await w.worker.run({ untilIdle: true })
+
+    for (const id of queued) assert.equal(w.reporter.statesOf(id).at(-1), 'succeeded', id)
+    assert.deepEqual(
+      w.reporter.deadLetters.map((l) => [l.taskId, l.error.code]),
+      [['slow', 'task_timeout']],
+      'its own inference still counts',
+    )
+  })
+
   it('should leave a task cut by a second signal uncommitted and unreported, for the next worker', async () => {
     const { models, store, reached } = holding({
       cut: [
