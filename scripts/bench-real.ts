@@ -173,6 +173,16 @@ function contenders(python: string | undefined): Contender[] {
     { name: 'ort-q8', node: { role: 'ort', dtype: 'q8', threads: cores, batchSize: 32 } },
     { name: 'e2e-text', node: { role: 'e2e', dtype: 'fp32', kind: 'text' } },
     { name: 'e2e-batch64', node: { role: 'e2e', dtype: 'fp32', kind: 'batch', batchItems: 64 } },
+    // one-text tasks with more in flight: the next batch queues while one runs (README)
+    {
+      name: 'e2e-text-c256',
+      node: {
+        role: 'e2e',
+        dtype: 'fp32',
+        kind: 'text',
+        settings: { 'processing.max_concurrent_tasks': '256' },
+      },
+    },
     { name: 'e2e-text-q8', node: { role: 'e2e', dtype: 'q8', kind: 'text' } },
   ]
   if (python) {

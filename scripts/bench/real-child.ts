@@ -30,6 +30,8 @@ export interface ChildSpec {
   readonly batchSize?: number
   readonly kind?: 'text' | 'batch'
   readonly batchItems?: number
+  /** Worker settings over the defaults (e2e), e.g. `processing.max_concurrent_tasks`. */
+  readonly settings?: Readonly<Record<string, string>>
 }
 
 export interface ChildResult {
@@ -93,7 +95,8 @@ async function ortRun(): Promise<ChildResult> {
 async function e2eRun(): Promise<ChildResult> {
   const texts = readTexts()
   const messages = taskMessages(texts, spec.kind ?? 'text', spec.batchItems ?? 64)
-  const extra = [{ key: 'models.dtype', raw: spec.dtype, flag: '(bench) models.dtype' }]
+  const settings = { 'models.dtype': spec.dtype, ...spec.settings }
+  const extra = Object.entries(settings).map(([key, raw]) => ({ key, raw, flag: `(bench) ${key}` }))
   const paths = { modelsRoot: spec.modelsRoot, model: spec.model }
   const result = await endToEnd(paths, messages, texts.length, logger, { extra })
   return {
@@ -112,7 +115,8 @@ async function accuracyRun(): Promise<ChildResult> {
   const bytes = readFileSync(join(spec.texts, 'vectors.f32'))
   const reference = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
   const dims = reference.length / texts.length
-  const extra = [{ key: 'models.dtype', raw: spec.dtype, flag: '(bench) models.dtype' }]
+  const settings = { 'models.dtype': spec.dtype, ...spec.settings }
+  const extra = Object.entries(settings).map(([key, raw]) => ({ key, raw, flag: `(bench) ${key}` }))
   const config = await benchConfig({ modelsRoot: spec.modelsRoot, model: spec.model }, extra)
   const t0 = performance.now()
   const { models, embedder } = await openEmbedder(config, logger)
