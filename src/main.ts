@@ -67,7 +67,8 @@ export async function openStore({ config, logger, resources }: Deps): Promise<Ve
   const kind = config.vector_databases.default
   const store = await stores[kind](config.vector_databases, { logger })
   const spacing = kind === 'lancedb' ? LANCEDB_WRITE_SPACING : 0
-  return resources.add(new GroupCommitStore(store, { maxRecords: 2048, spacing }))
+  const allWaiting = config.processing.max_concurrent_tasks
+  return resources.add(new GroupCommitStore(store, { maxRecords: 2048, spacing, allWaiting }))
 }
 
 export function openModels(

@@ -8,7 +8,9 @@
  * last write's duration has passed since it ended — writes then take at most 1 / (1 + spacing) of
  * the time, and a store whose every write costs the same whatever its size (LanceDB: a version and
  * ~8 ms of CPU per merge; issue 11) is written in groups that grow with the rate — unless
- * `maxRecords` are waiting. Per-object failures are mapped back to the task that sent the object.
+ * `maxRecords` are waiting, or `allWaiting` callers (every task in flight waits on the store: nothing
+ * more can come, and the inference thread idles until the write ends). Per-object failures are
+ * mapped back to the task that sent the object.
  */
 import type { Signal } from '../worker/types.ts'
 import type {
@@ -45,6 +47,11 @@ export interface GroupCommitOptions {
   readonly maxRecords: number
   /** Pause between two writes of a collection, in multiples of the last write's duration; 0 = none. */
   readonly spacing?: number
+  /**
+   * Callers that can wait at once (the worker's tasks in flight): when that many wait, over all
+   * collections, the pause ends — no caller is left to add records to the group.
+   */
+  readonly allWaiting?: number
 }
 
 export class GroupCommitStore implements VectorStore {
@@ -73,6 +80,7 @@ export class GroupCommitStore implements VectorStore {
       lane.queue.push({ records, resolve, reject })
       lane.queued += records.length
       if (lane.queued >= this.#options.maxRecords) lane.wake?.()
+      else if (this.#everyoneWaits()) for (const l of this.#lanes.values()) l.wake?.()
       lane.writing ??= this.#drain(collection, lane)
     })
   }
@@ -146,11 +154,19 @@ export class GroupCommitStore implements VectorStore {
   async #pause(lane: Lane): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve))
     const wait = lane.lastEnd + lane.lastMs * (this.#options.spacing ?? 0) - performance.now()
-    if (wait <= 0 || lane.queued >= this.#options.maxRecords) return
+    if (wait <= 0 || lane.queued >= this.#options.maxRecords || this.#everyoneWaits()) return
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => ((lane.wake = undefined), resolve()), wait)
       lane.wake = () => (clearTimeout(timer), (lane.wake = undefined), resolve())
     })
+  }
+
+  #everyoneWaits(): boolean {
+    const all = this.#options.allWaiting
+    if (all === undefined) return false
+    let waiting = 0
+    for (const lane of this.#lanes.values()) waiting += lane.queue.length
+    return waiting >= all
   }
 
   #takeGroup(lane: Lane): Waiting[] {
