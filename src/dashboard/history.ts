@@ -4,6 +4,7 @@
  * restarted worker counts from zero, a worker seen only once adds nothing yet) and latency
  * quantiles over a sliding window (histogram bucket deltas summed over the instances).
  */
+import type { SeriesView } from './api-types.ts'
 import type { Buckets, ScrapedMetrics, Stage } from './worker-metrics.ts'
 import { bucketDelta, quantile, stages } from './worker-metrics.ts'
 
@@ -29,15 +30,8 @@ export interface Point {
   readonly latency: Latency
 }
 
-export interface Series {
-  readonly t: readonly number[]
-  readonly tasks: readonly (number | null)[]
-  readonly items: readonly (number | null)[]
-  readonly tokens: readonly (number | null)[]
-  readonly errors: readonly (number | null)[]
-  readonly p50: Readonly<Record<Stage, readonly (number | null)[]>>
-  readonly p95: Readonly<Record<Stage, readonly (number | null)[]>>
-}
+/** The throughput and latency charts' data, as the API serves it. */
+export type Series = SeriesView
 
 export class History {
   readonly #capacity: number
