@@ -35,6 +35,8 @@ interface Lane {
   /** Records in `queue`. */
   queued: number
   writing: Promise<void> | undefined
+  /** Callers whose records are in the write now in flight (they wait on the store too). */
+  writingCallers: number
   /** When the last write ended and how long it took (performance.now() ms). */
   lastEnd: number
   lastMs: number
@@ -48,8 +50,9 @@ export interface GroupCommitOptions {
   /** Pause between two writes of a collection, in multiples of the last write's duration; 0 = none. */
   readonly spacing?: number
   /**
-   * Callers that can wait at once (the worker's tasks in flight): when that many wait, over all
-   * collections, the pause ends — no caller is left to add records to the group.
+   * Callers that can wait at once (the worker's tasks in flight): when that many wait, queued or in
+   * a write in flight, over all collections, the pause ends — no caller is left to add records to
+   * the group.
    */
   readonly allWaiting?: number
 }
@@ -132,7 +135,15 @@ export class GroupCommitStore implements VectorStore {
   #lane(collection: string): Lane {
     let lane = this.#lanes.get(collection)
     if (!lane) {
-      lane = { queue: [], queued: 0, writing: undefined, lastEnd: 0, lastMs: 0, wake: undefined }
+      lane = {
+        queue: [],
+        queued: 0,
+        writing: undefined,
+        writingCallers: 0,
+        lastEnd: 0,
+        lastMs: 0,
+        wake: undefined,
+      }
       this.#lanes.set(collection, lane)
     }
     return lane
@@ -143,7 +154,9 @@ export class GroupCommitStore implements VectorStore {
       await this.#pause(lane)
       const group = this.#takeGroup(lane)
       const started = performance.now()
+      lane.writingCallers = group.length
       await this.#writeGroup(collection, group)
+      lane.writingCallers = 0
       lane.lastEnd = performance.now()
       lane.lastMs = lane.lastEnd - started
     } while (lane.queue.length > 0)
@@ -165,7 +178,7 @@ export class GroupCommitStore implements VectorStore {
     const all = this.#options.allWaiting
     if (all === undefined) return false
     let waiting = 0
-    for (const lane of this.#lanes.values()) waiting += lane.queue.length
+    for (const lane of this.#lanes.values()) waiting += lane.queue.length + lane.writingCallers
     return waiting >= all
   }
 

@@ -8,12 +8,18 @@ import type { UpsertResult, VectorRecord, VectorStore } from '../../src/stores/s
 function recordingStore(reject?: (records: readonly VectorRecord[]) => UpsertResult['failed']) {
   const writes: string[][] = []
   const events: string[] = []
+  /** Per write, the ids of the writes still in flight when it started. */
+  const overlapped: string[][] = []
+  const active = new Set<string>()
   const store = {
     kind: 'recording',
     async upsert(_c: string, records: readonly VectorRecord[]) {
-      writes.push(records.map((r) => r.id))
+      const ids = records.map((r) => r.id)
+      writes.push(ids)
+      overlapped.push([...active])
       events.push(`write ${records.length}`)
-      await sleep(20)
+      active.add(ids.join())
+      await sleep(20).finally(() => active.delete(ids.join()))
       if (records.some((r) => r.id === 'boom')) throw new Error('store down')
       return { failed: reject?.(records) ?? [] }
     },
@@ -27,7 +33,7 @@ function recordingStore(reject?: (records: readonly VectorRecord[]) => UpsertRes
       return Promise.resolve(ids.filter((id) => written.has(id)).map((id) => ({ id })))
     },
   } as unknown as VectorStore
-  return { store, writes, events }
+  return { store, writes, events, overlapped }
 }
 
 const record = (id: string): VectorRecord => ({
@@ -88,11 +94,12 @@ describe('GroupCommitStore', () => {
   it('should end the spacing once every caller that can wait is waiting, over all collections', async () => {
     // The worker's tasks in flight all waiting on the store: nothing more can join the group, and
     // holding it only idles inference (issue 11: one-text tasks 188 → 210 texts/s).
-    const { store, writes } = recordingStore()
+    const { store, writes, overlapped } = recordingStore()
     const spaced = new GroupCommitStore(store, { maxRecords: 8, spacing: 50, allWaiting: 3 })
     await spaced.upsert('a', [record('wa')], { signal }) // 20 ms writes: the next wait ~1 s
     await spaced.upsert('b', [record('wb')], { signal })
     writes.length = 0
+    overlapped.length = 0
     const all = [
       spaced.upsert('a', [record('a0')], { signal }),
       spaced.upsert('a', [record('a1')], { signal }),
@@ -106,6 +113,9 @@ describe('GroupCommitStore', () => {
       [['a0', 'a1'], ['b0'], ['late']],
       'the three went at once; the late one was not held in their group',
     )
+    // The callers in a's write still wait on the store: b's write must not be held behind the
+    // spacing once a's group is taken (CI of stop 14 saw b0 wait ~1 s and go after "late").
+    assert.deepEqual(overlapped[1], ['a0,a1'], 'b0 was written while a0 and a1 were')
   })
 
   it('should return each caller only its own rejected objects, with its own indexes', async () => {
