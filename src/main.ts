@@ -63,7 +63,7 @@ export interface Deps {
  */
 const LANCEDB_WRITE_SPACING = 9
 
-export async function openStore({ config, logger, resources }: Deps): Promise<VectorStore> {
+export async function openStore({ config, logger, resources }: Deps): Promise<GroupCommitStore> {
   const kind = config.vector_databases.default
   const store = await stores[kind](config.vector_databases, { logger })
   const spacing = kind === 'lancedb' ? LANCEDB_WRITE_SPACING : 0
@@ -133,7 +133,7 @@ export interface CreatedWorker {
   readonly worker: Worker
   readonly stats: RunStats
   readonly source: TaskSource
-  readonly store: VectorStore
+  readonly store: GroupCommitStore
   readonly models: TransformersModels
   readonly heartbeat?: Heartbeat
 }
@@ -281,12 +281,16 @@ export async function runWorker(deps: Deps, options: WorkerRunOptions): Promise<
         metricsUrl: advertisedUrl(deps.config.http.advertise_url, served.http.url),
       }),
     })
-    const { worker, models } = created
-    live.on('processing.max_concurrent_tasks', (n) => worker.setConcurrency(n))
+    const { worker, models, store } = created
+    live.on('processing.max_concurrent_tasks', (n) => {
+      worker.setConcurrency(n)
+      store.setAllWaiting(n)
+    })
     live.on('processing.max_batch_tokens', (n) => models.setMaxBatchTokens(n))
     // a SIGHUP while the model loaded changed these before their appliers existed
     const { processing } = live.current
     worker.setConcurrency(processing.max_concurrent_tasks)
+    store.setAllWaiting(processing.max_concurrent_tasks)
     if (processing.max_batch_tokens !== deps.config.processing.max_batch_tokens)
       await models.setMaxBatchTokens(processing.max_batch_tokens)
     served?.attach(created)

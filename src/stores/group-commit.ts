@@ -60,11 +60,19 @@ export interface GroupCommitOptions {
 export class GroupCommitStore implements VectorStore {
   readonly #inner: VectorStore
   readonly #options: GroupCommitOptions
+  #allWaiting: number | undefined
   readonly #lanes = new Map<string, Lane>()
 
   constructor(inner: VectorStore, options: GroupCommitOptions) {
     this.#inner = inner
     this.#options = options
+    this.#allWaiting = options.allWaiting
+  }
+
+  /** The worker's concurrency changed (SIGHUP): that many callers waiting now end the pause. */
+  setAllWaiting(callers: number): void {
+    this.#allWaiting = callers
+    if (this.#everyoneWaits()) for (const lane of this.#lanes.values()) lane.wake?.()
   }
 
   get kind(): string {
@@ -175,7 +183,7 @@ export class GroupCommitStore implements VectorStore {
   }
 
   #everyoneWaits(): boolean {
-    const all = this.#options.allWaiting
+    const all = this.#allWaiting
     if (all === undefined) return false
     let waiting = 0
     for (const lane of this.#lanes.values()) waiting += lane.queue.length + lane.writingCallers

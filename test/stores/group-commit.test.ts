@@ -118,6 +118,23 @@ describe('GroupCommitStore', () => {
     assert.deepEqual(overlapped[1], ['a0,a1'], 'b0 was written while a0 and a1 were')
   })
 
+  it('should take a new count of callers (SIGHUP) and end a pause it already ends', async () => {
+    const { store, writes } = recordingStore()
+    const spaced = new GroupCommitStore(store, { maxRecords: 8, spacing: 50, allWaiting: 64 })
+    await spaced.upsert('c', [record('w')], { signal }) // the next write waits ~1 s
+    writes.length = 0
+    const held = [spaced.upsert('c', [record('h0')], { signal })]
+    held.push(spaced.upsert('c', [record('h1')], { signal }))
+    await new Promise((resolve) => setImmediate(resolve)) // the two are in the pause now
+    let done = false
+    const all = Promise.all(held).then(() => (done = true))
+    await sleep(30)
+    assert.equal(done, false, 'held by the spacing while 2 of 64 callers wait')
+    spaced.setAllWaiting(2) // the worker now runs two tasks at once: both wait on the store
+    await all
+    assert.deepEqual(writes, [['h0', 'h1']])
+  })
+
   it('should return each caller only its own rejected objects, with its own indexes', async () => {
     const { store } = recordingStore((records) =>
       records.flatMap((r, index) =>
