@@ -9,7 +9,9 @@
  * the time, and a store whose every write costs the same whatever its size (LanceDB: a version and
  * ~8 ms of CPU per merge; issue 11) is written in groups that grow with the rate — unless
  * `maxRecords` are waiting, or `allWaiting` callers (every task in flight waits on the store: nothing
- * more can come, and the inference thread idles until the write ends). Per-object failures are
+ * more can come, and the inference thread idles until the write ends). The pause is at most
+ * `maxPauseMs`: a write that took long because it was large says nothing of the fixed cost, and a
+ * one-text task must not wait seconds behind a bulk write. Per-object failures are
  * mapped back to the task that sent the object.
  */
 import type { Signal } from '../worker/types.ts'
@@ -49,6 +51,8 @@ export interface GroupCommitOptions {
   readonly maxRecords: number
   /** Pause between two writes of a collection, in multiples of the last write's duration; 0 = none. */
   readonly spacing?: number
+  /** Longest pause the spacing makes, ms (default 250). */
+  readonly maxPauseMs?: number
   /**
    * Callers that can wait at once (the worker's tasks in flight): when that many wait, queued or in
    * a write in flight, over all collections, the pause ends — no caller is left to add records to
@@ -174,7 +178,8 @@ export class GroupCommitStore implements VectorStore {
   /** One turn of the event loop, then the rest of the spacing unless `maxRecords` are waiting. */
   async #pause(lane: Lane): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve))
-    const wait = lane.lastEnd + lane.lastMs * (this.#options.spacing ?? 0) - performance.now()
+    const { spacing = 0, maxPauseMs = 250 } = this.#options
+    const wait = lane.lastEnd + Math.min(lane.lastMs * spacing, maxPauseMs) - performance.now()
     if (wait <= 0 || lane.queued >= this.#options.maxRecords || this.#everyoneWaits()) return
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => ((lane.wake = undefined), resolve()), wait)

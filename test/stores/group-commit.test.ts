@@ -73,7 +73,7 @@ describe('GroupCommitStore', () => {
 
   it('should space writes by a multiple of the last write, unless maxRecords are waiting', async () => {
     const { store, writes } = recordingStore()
-    const spaced = new GroupCommitStore(store, { maxRecords: 8, spacing: 50 })
+    const spaced = new GroupCommitStore(store, { maxRecords: 8, spacing: 50, maxPauseMs: 5000 })
     await spaced.upsert('c', [record('w')], { signal }) // a 20 ms write: the next waits ~1 s
     const ones = Array.from({ length: 3 }, (_, i) =>
       spaced.upsert('c', [record(`s${i}`)], { signal }),
@@ -95,7 +95,12 @@ describe('GroupCommitStore', () => {
     // The worker's tasks in flight all waiting on the store: nothing more can join the group, and
     // holding it only idles inference (issue 11: one-text tasks 188 → 210 texts/s).
     const { store, writes, overlapped } = recordingStore()
-    const spaced = new GroupCommitStore(store, { maxRecords: 8, spacing: 50, allWaiting: 3 })
+    const spaced = new GroupCommitStore(store, {
+      maxRecords: 8,
+      spacing: 50,
+      maxPauseMs: 5000,
+      allWaiting: 3,
+    })
     await spaced.upsert('a', [record('wa')], { signal }) // 20 ms writes: the next wait ~1 s
     await spaced.upsert('b', [record('wb')], { signal })
     writes.length = 0
@@ -120,7 +125,12 @@ describe('GroupCommitStore', () => {
 
   it('should take a new count of callers (SIGHUP) and end a pause it already ends', async () => {
     const { store, writes } = recordingStore()
-    const spaced = new GroupCommitStore(store, { maxRecords: 8, spacing: 50, allWaiting: 64 })
+    const spaced = new GroupCommitStore(store, {
+      maxRecords: 8,
+      spacing: 50,
+      maxPauseMs: 5000,
+      allWaiting: 64,
+    })
     await spaced.upsert('c', [record('w')], { signal }) // the next write waits ~1 s
     writes.length = 0
     const held = [spaced.upsert('c', [record('h0')], { signal })]
@@ -133,6 +143,30 @@ describe('GroupCommitStore', () => {
     spaced.setAllWaiting(2) // the worker now runs two tasks at once: both wait on the store
     await all
     assert.deepEqual(writes, [['h0', 'h1']])
+  })
+
+  it('should pause at most maxPauseMs after a long write', async () => {
+    // A bulk write of 2,048 rows took long because it was large: a one-text task behind it must
+    // not wait 9 × its length (CI: text tasks timed out behind 2,000-item batches).
+    const { store, writes } = recordingStore()
+    const slow = {
+      ...store,
+      upsert: async (
+        c: string,
+        records: readonly VectorRecord[],
+        opts: { signal: AbortSignal },
+      ) => {
+        if (records[0]!.id === 'bulk') await sleep(300)
+        return store.upsert(c, records, opts)
+      },
+    }
+    const capped = new GroupCommitStore(slow, { maxRecords: 8, spacing: 50, maxPauseMs: 100 })
+    await capped.upsert('c', [record('bulk')], { signal }) // uncapped, the next would wait ~16 s
+    writes.length = 0
+    const next = capped.upsert('c', [record('one')], { signal })
+    const held = await Promise.race([next.then(() => false), sleep(5_000).then(() => true)])
+    assert.equal(held, false, 'the one-text write was held for the uncapped spacing')
+    assert.deepEqual(writes, [['one']])
   })
 
   it('should return each caller only its own rejected objects, with its own indexes', async () => {
