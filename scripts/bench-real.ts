@@ -13,6 +13,8 @@
  * load average before it. A table is printed and the JSON written to .bench/.
  *
  *   npm run bench [-- --quick] [-- --rounds N] [-- --out FILE]   (VECTORIZE_BENCH_QUICK=1 = --quick)
+ *   npm run bench -- --only ort-fp32-t2,e2e-text --workload short   (some rows; `accuracy` in
+ *   --only keeps the accuracy lines, which a filtered run leaves out)
  * Model folder: VECTORIZE_REAL_MODELS_DIR (default <repo>/models); the sentence-transformers
  * folder: VECTORIZE_MODEL_CACHE (default ~/.cache/vectorize/real-models); shared reference:
  * VECTORIZE_REFERENCE_DIR (default: the first shared/reference beside the checkout or a folder above).
@@ -33,7 +35,8 @@ import { sentenceTransformersPython, stScript } from './bench/st-venv.ts'
 import { corpusFile, loadTokenizer, longTexts, readCorpus } from './bench/workloads.ts'
 
 const MODEL = 'sentence-transformers/all-MiniLM-L6-v2'
-const usage = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --out FILE] [-- --no-python]`
+const usage = `usage: npm run bench [-- --quick] [-- --rounds N] [-- --out FILE] [-- --no-python]
+                       [-- --only ROW[,ROW…]] [-- --workload short|long]`
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +44,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     out: { type: 'string' },
     'no-python': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    workload: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -49,6 +54,11 @@ if (args.help) {
   process.exit(0)
 }
 
+const only = args.only?.split(',').map((name) => name.trim())
+if (args.workload !== undefined && !['short', 'long'].includes(args.workload)) {
+  console.error(`bench: --workload must be short or long, not "${args.workload}"\n${usage}`)
+  process.exit(64)
+}
 const root = packageRoot()
 const quick = args.quick
 const rounds = intArg('rounds', args.rounds ?? (quick ? '1' : '2'), 1, usage)
@@ -196,8 +206,21 @@ function contenders(python: string | undefined): Contender[] {
   return list
 }
 
+/** The rows `--only` names; a name that is no row stops the run, listing the rows there are. */
+function pick(list: readonly Contender[]): readonly Contender[] {
+  if (!only) return list
+  const names = [...list.map((c) => c.name), 'accuracy']
+  const unknown = only.filter((n) => !names.includes(n))
+  if (unknown.length > 0) {
+    console.error(`bench: --only names no row: ${unknown.join(', ')}; rows: ${names.join(', ')}`)
+    process.exit(64)
+  }
+  return list.filter((c) => only.includes(c.name))
+}
+
 async function pythonSide(): Promise<{ python?: string; skip?: string }> {
   if (args['no-python']) return { skip: '--no-python' }
+  if (only && !only.some((n) => n.startsWith('st-'))) return { skip: 'no st- row in --only' }
   if (!existsSync(join(stFolder, 'model.safetensors')))
     return { skip: `no sentence-transformers folder at ${stFolder} (npm run models:real)` }
   const made = await sentenceTransformersPython(say)
@@ -296,8 +319,8 @@ async function main(): Promise<void> {
   try {
     const side = await pythonSide()
     if (side.skip) say(`sentence-transformers column skipped: ${side.skip}`)
-    const loads = await workloads(work)
-    const list = contenders(side.python)
+    const loads = (await workloads(work)).filter((w) => (args.workload ?? w.name) === w.name)
+    const list = pick(contenders(side.python))
     const samples = new Map<string, Sample[]>()
     for (let round = 0; round < rounds; round++) {
       for (const w of loads) {
@@ -322,7 +345,7 @@ async function main(): Promise<void> {
       rows.push(...part)
     }
     const accuracy: Record<string, ChildResult['cosine'] & { textsPerSec: number }> = {}
-    if (referenceDir) {
+    if (referenceDir && (!only || only.includes('accuracy'))) {
       for (const dtype of ['fp32', 'q8'] as const) {
         const c: Contender = { name: `accuracy-${dtype}`, node: { role: 'accuracy', dtype } }
         const s = await measure(c, referenceDir, work, 0)
