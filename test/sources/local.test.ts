@@ -138,10 +138,12 @@ describe('LocalSource', () => {
 
   it('LocalPublisher should interleave only whole lines when two processes publish at once', async (t) => {
     const queue = await tempQueue(t)
-    const startAt = String(Date.now() + 1_000)
     const writers = ['a', 'b'].map((tag) =>
-      spawnFixture(t, 'publish.ts', [queue.dir, tag, '1000', '7', startAt]),
+      spawnFixture(t, 'publish.ts', [queue.dir, tag, '1000', '7', 'stdin']),
     )
+    // both started and holding a publisher, however slowly each started: go together
+    assert.deepEqual(await Promise.all(writers.map((w) => w.next())), ['ready', 'ready'])
+    for (const w of writers) w.process.stdin.write('go\n')
     assert.deepEqual(await Promise.all(writers.map(exited)), [0, 0])
 
     const log = await drain(await queue.source())
@@ -252,7 +254,8 @@ describe('LocalSource', () => {
     const lastCommitted = Number(consumer.lines.at(-1)!.split(' ')[1])
 
     const seen = await drain(await queue.source())
-    const first = seen[0]!.offset
+    // (a descheduled test may kill the child only after it committed all: nothing comes back)
+    const first = seen[0]?.offset ?? values.length
     // The commit in flight at the kill may or may not have become durable; nothing else.
     assert.ok(
       first === lastCommitted || first === lastCommitted + 1,

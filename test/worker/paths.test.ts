@@ -127,7 +127,9 @@ describe('Worker paths (fakes)', { timeout: 60_000 }, () => {
         if (texts[0]!.includes('slow')) await untilAborted(signal)
       },
     })
-    const w = fakeWorker({ models, taskTimeoutMs: 100 })
+    // 1 s: once "slow" failed, q1–q3 still need their own inference, write and reports in time on
+    // a loaded machine (an event-loop stall of 100 ms timed them out in CI runs)
+    const w = fakeWorker({ models, taskTimeoutMs: 1_000 })
     const queued = ['q1', 'q2', 'q3']
     submit(w.log, [...queued.map((id) => textTask(id, `queued ${id}`)), textTask('slow', 'slow')])
     await w.worker.run({ untilIdle: true })

@@ -61,12 +61,12 @@ async function waitForSucceeded(ws: Workspace, min: number, exited: Promise<unkn
     () => (gone = true),
     () => (gone = true),
   )
-  const deadline = Date.now() + 60_000
+  const deadline = Date.now() + 180_000
   for (;;) {
     const n = await succeededInLog(ws)
     if (n >= min) return n
     if (gone) throw new Error(`the worker exited before ${min} tasks succeeded (${n} did)`)
-    if (Date.now() > deadline) throw new Error(`only ${n} tasks succeeded within 60 s`)
+    if (Date.now() > deadline) throw new Error(`only ${n} tasks succeeded within 180 s`)
     await sleep(25)
   }
 }

@@ -66,7 +66,7 @@ describe('image tasks with URLs through the CLI', () => {
       VECTORIZE_WORKER_CONTENT_ALLOW_URLS: 'true',
       VECTORIZE_WORKER_CONTENT_ALLOWED_SCHEMES: 'http',
       VECTORIZE_WORKER_CONTENT_URL_ALLOW_NETWORKS: '127.0.0.3/32',
-      VECTORIZE_WORKER_CONTENT_FETCH_TIMEOUT_MS: '1000',
+      VECTORIZE_WORKER_CONTENT_FETCH_TIMEOUT_MS: '5000', // the stall waits it out once; red's redirect + body fit on a loaded machine
       VECTORIZE_WORKER_CONTENT_MAX_FETCH_BYTES: '200000',
       VECTORIZE_WORKER_PROCESSING_DEFAULT_COLLECTION: 'pictures',
     }
