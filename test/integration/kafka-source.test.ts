@@ -183,9 +183,12 @@ describe('KafkaSource', { skip: skipUnless(skipKafka), timeout: 120_000 }, () =>
     const byFirst: { m: SourceMessage; at: number }[] = []
     const revocation = { at: Infinity, resolvedAt: Infinity, partitions: [] as number[] }
     const committed = new Map<number, number>()
+    let revocationBegan = () => {}
+    const began = new Promise<void>((resolve) => (revocationBegan = resolve))
     const events = {
       revoked: async (partitions: readonly number[]) => {
         revocation.at = performance.now()
+        revocationBegan()
         revocation.partitions = [...partitions].sort()
         await sleep(1_000) // the worker finishing in-flight work
         const done = nextOffsets(
@@ -199,7 +202,9 @@ describe('KafkaSource', { skip: skipUnless(skipKafka), timeout: 120_000 }, () =>
     const consuming = (async () => {
       for await (const m of first.messages({ signal: stop.signal, untilIdle: false, events })) {
         byFirst.push({ m, at: performance.now() })
-        await sleep(20) // a slow worker, so the second one joins mid-stream
+        await sleep(20) // a slow worker
+        // ... that has not finished when the second joins, however slowly the group settles
+        if (byFirst.length === 40) await Promise.race([began, sleep(60_000)])
       }
     })()
     while (byFirst.length < 20) await sleep(10)

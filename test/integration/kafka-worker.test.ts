@@ -15,8 +15,9 @@ import { silentLogger } from '../../src/observability/logger.ts'
 import type { StatusMessage } from '../../src/protocol/report.ts'
 import { KafkaPublisher } from '../../src/sources/kafka.ts'
 import { LanceDbStore } from '../../src/stores/lancedb.ts'
+import type { VectorStore } from '../../src/stores/store.ts'
 import { createTopics, kafkaSettings, readTopic, skipKafka } from '../helpers/kafka.ts'
-import { startKafkaWorker } from '../helpers/kafka-workers.ts'
+import { startKafkaWorker, type InProcessWorker } from '../helpers/kafka-workers.ts'
 import { modelOptions, testModels } from '../helpers/models.ts'
 import { skipUnless } from '../helpers/skip.ts'
 
@@ -31,6 +32,26 @@ const limits = {
 const total = 600
 
 const processing = { ...limits, max_concurrent_tasks: 8, default_collection: 'docs', retry }
+
+/**
+ * The store, with writes one at a time and 20 ms apart (50 tasks/s) until `shared()`: the first
+ * worker cannot finish the stream before the second has joined, however slowly the group settles.
+ */
+function slowUntil(store: VectorStore, shared: () => boolean): VectorStore {
+  let turn = Promise.resolve()
+  const upsert: VectorStore['upsert'] = (collection, records, opts) => {
+    if (shared()) return store.upsert(collection, records, opts)
+    turn = turn.then(() => new Promise((resolve) => setTimeout(resolve, 20)))
+    return turn.then(() => store.upsert(collection, records, opts))
+  }
+  return new Proxy(store, {
+    get: (target, key) => {
+      if (key === 'upsert') return upsert
+      const value: unknown = Reflect.get(target, key, target)
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+    },
+  })
+}
 
 describe('Kafka workers', { skip: skipUnless(skipKafka), timeout: 180_000 }, () => {
   it('two workers in one group should share the partitions and process every task exactly once', async (t) => {
@@ -59,7 +80,9 @@ describe('Kafka workers', { skip: skipUnless(skipKafka), timeout: 180_000 }, () 
     )
     await publisher.close()
 
-    const parts = { settings, store, models }
+    const joined: { second?: InProcessWorker } = {}
+    const shared = () => (joined.second?.source.partitions.length ?? 0) > 0
+    const parts = { settings, store: slowUntil(store, shared), models }
     const options = { processing, idleCheckMs: 100 }
     const first = await startKafkaWorker('w-1', parts, options)
     await waitUntil(
@@ -68,6 +91,7 @@ describe('Kafka workers', { skip: skipUnless(skipKafka), timeout: 180_000 }, () 
       { timeoutMs: 120_000, intervalMs: 10 },
     )
     const second = await startKafkaWorker('w-2', parts, options)
+    joined.second = second
     await Promise.all([first.done, second.done])
 
     assert.ok(second.stats.succeeded > 0, 'the second worker got partitions')
