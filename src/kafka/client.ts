@@ -100,17 +100,56 @@ function commonConfig(
 /**
  * librdkafka retries broker trouble by itself and logs every failed attempt at error level, so
  * its errors are warnings here; what the caller cannot recover from reaches it as a rejection.
+ * While a broker is down it repeats itself (one consumer wrote "all broker connections are down"
+ * 857 times in a minute), so a warning is written once per `repeatWindowMs` for each text (numbers
+ * aside): the first at once, then, while it goes on, one line per window saying how often it came.
  */
-export function bridgeLogger(logger: Logger): VendorLogger {
+export function bridgeLogger(logger: Logger, repeatWindowMs = 30_000): VendorLogger {
+  const warn = throttledWarn(logger, repeatWindowMs)
   const bridge: VendorLogger = {
-    error: (message, extra) => logger.warn({ ...extra }, message),
-    warn: (message, extra) => logger.warn({ ...extra }, message),
+    error: warn,
+    warn,
     info: (message, extra) => logger.debug({ ...extra }, message),
     debug: (message, extra) => logger.trace({ ...extra }, message),
     namespace: () => bridge,
     setLogLevel: () => undefined,
   }
   return bridge
+}
+
+interface Repeats {
+  count: number
+  message: string
+  extra: object | undefined
+}
+
+/** Distinct texts followed at once; past this many, lines are written as they come. */
+const MAX_FOLLOWED = 256
+
+/** `logger.warn`, each text (numbers aside) written at most once per window; see bridgeLogger. */
+export function throttledWarn(logger: Logger, windowMs = 30_000) {
+  const open = new Map<string, Repeats>()
+  const follow = (key: string) => {
+    const repeats: Repeats = { count: 0, message: '', extra: undefined }
+    open.set(key, repeats)
+    setTimeout(() => {
+      open.delete(key)
+      if (repeats.count === 0) return
+      const { count, message, extra } = repeats
+      logger.warn({ ...extra, repeated: count, window_ms: windowMs }, message)
+      follow(key) // still going on: the next line in a window again
+    }, windowMs).unref()
+  }
+  return (message: string, extra?: object) => {
+    const key = `${message}\u0000${JSON.stringify(extra ?? {})}`.replace(/\d+/g, '#')
+    const repeats = open.get(key)
+    if (repeats) {
+      Object.assign(repeats, { count: repeats.count + 1, message, extra })
+      return
+    }
+    logger.warn({ ...extra }, message)
+    if (open.size < MAX_FOLLOWED) follow(key)
+  }
 }
 
 /** The same brokers, TLS and SASL settings in librdkafka's own keys, for the rdkafka-style API. */

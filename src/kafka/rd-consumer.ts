@@ -7,7 +7,7 @@
 import { VectorizeError } from '../worker/errors.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { KafkaSettings } from './client.ts'
-import { loadModule, rdkafkaConfig } from './client.ts'
+import { loadModule, rdkafkaConfig, throttledWarn } from './client.ts'
 import { kafkaError, type UnavailableCode } from './errors.ts'
 import type { VendorModule, VendorRdConsumer, VendorRdMessage } from './vendor.ts'
 
@@ -53,7 +53,8 @@ export async function openRdConsumer(
     {},
   )
   const logger = deps.logger
-  consumer.on('event.error', (err) => logger.warn({ err: String(err) }, `${options.what} error`))
+  const warn = throttledWarn(logger) // librdkafka repeats an error while a broker is down
+  consumer.on('event.error', (err) => warn(`${options.what} error`, { err: String(err) }))
   await callback<void>((cb) => consumer.connect({ timeout: requestTimeoutMs }, cb)).catch(
     (err: unknown) => {
       throw kafkaError(err, options.code, `cannot connect the ${options.what}`)

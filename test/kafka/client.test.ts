@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { configSchema } from '../../src/config/schema.ts'
-import { createClient } from '../../src/kafka/client.ts'
+import { bridgeLogger, createClient } from '../../src/kafka/client.ts'
 import type { VendorConfig, VendorKafkaJS, VendorLogger } from '../../src/kafka/vendor.ts'
 import { captureLogs } from '../helpers/logs.ts'
 
@@ -36,5 +36,51 @@ describe('Kafka client logging', () => {
       [logs.lines[0]?.component, logs.lines[0]?.client, logs.lines[0]?.level],
       ['kafka-source', 'librdkafka', 40],
     )
+  })
+
+  it('should write a repeated librdkafka warning once per window, then how often it came', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const logs = captureLogs()
+    const bridge = bridgeLogger(logs.logger, 30_000)
+    const down = (n: number) =>
+      bridge.error('Error: all broker connections are down', { name: 'c#1', timestamp: n })
+    // what one consumer wrote in a minute of a broker outage: 857 lines, ~14 a second
+    for (let s = 0; s < 60; s++) {
+      for (let k = 0; k < 14; k++) down(s * 1000 + k)
+      bridge.warn(`Connect to ipv4#127.0.0.1:${s % 2 ? 1 : 2} failed (after ${s}ms)`, {
+        fac: 'FAIL',
+      })
+      t.mock.timers.tick(1000)
+    }
+    for (let s = 0; s < 70; s++) t.mock.timers.tick(1000) // the broker is back: quiet
+    down(1)
+
+    const shown = logs.warnings().map((l) => [l.msg.slice(0, 22), l.repeated ?? 0])
+    assert.deepEqual(shown, [
+      ['Error: all broker conn', 0],
+      ['Connect to ipv4#127.0.', 0],
+      ['Error: all broker conn', 14 * 30 - 1],
+      ['Connect to ipv4#127.0.', 29],
+      ['Error: all broker conn', 14 * 30],
+      ['Connect to ipv4#127.0.', 30],
+      ['Error: all broker conn', 0], // after a quiet window: at once again
+    ])
+    assert.equal(logs.warnings()[2]?.window_ms, 30_000)
+    assert.equal(logs.warnings()[2]?.timestamp, 29 * 1000 + 13, 'the last one it stands for')
+  })
+
+  it('should keep different warnings apart, and info and debug lines unthrottled', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const logs = captureLogs('trace')
+    const bridge = bridgeLogger(logs.logger, 30_000)
+    for (let i = 0; i < 3; i++) {
+      bridge.error('Error: broker transport failure', { name: 'c#1' })
+      bridge.error('Error: broker transport failure', { name: 'p#2', client: 'producer' })
+      bridge.warn('Error: all broker connections are down')
+      bridge.info('Broker state change', {})
+      bridge.debug('Fetch topic', {})
+    }
+    assert.equal(logs.warnings().length, 3, 'one of each warning, the producer apart')
+    assert.equal(logs.lines.filter((l) => l.level < 40).length, 6)
   })
 })
