@@ -71,6 +71,10 @@ describe('vectorize worker on Kafka (broker restart)', { skip, timeout: 300_000 
 
     const logLines = (text: string) =>
       stops.map(({ result }) => result.stderr.split('\n').filter((l) => l.includes(text)).length)
+    // librdkafka says this ~14 times a second per client while the broker is down: written once
+    // per client and window (source, reporter; a summary line each if the outage spans a window)
+    for (const [i, down] of logLines('all broker connections are down').entries())
+      assert.ok(down <= 4, `w-${i + 1} wrote "all broker connections are down" ${down} times`)
     t.diagnostic(
       `broker down at ${doneAtStop} succeeded, ${doneAtUp} at restart; down → up ${Math.round(upAt - downAt)} ms; ` +
         `up → all done ${Math.round(completedAt - upAt)} ms; processed again: ${final.reprocessed().length}; ` +
