@@ -123,6 +123,15 @@ interface Repeats {
   extra: object | undefined
 }
 
+/** The fields of a line as text, for telling lines apart (a log call never throws). */
+function fields(extra: object | undefined): string {
+  try {
+    return JSON.stringify(extra ?? {})
+  } catch {
+    return ''
+  }
+}
+
 /** Distinct texts followed at once; past this many, lines are written as they come. */
 const MAX_FOLLOWED = 256
 
@@ -141,7 +150,7 @@ export function throttledWarn(logger: Logger, windowMs = 30_000) {
     }, windowMs).unref()
   }
   return (message: string, extra?: object) => {
-    const key = `${message}\u0000${JSON.stringify(extra ?? {})}`.replace(/\d+/g, '#')
+    const key = `${message}\u0000${fields(extra)}`.replace(/\d+/g, '#')
     const repeats = open.get(key)
     if (repeats) {
       Object.assign(repeats, { count: repeats.count + 1, message, extra })

@@ -80,7 +80,11 @@ describe('Kafka client logging', () => {
       bridge.info('Broker state change', {})
       bridge.debug('Fetch topic', {})
     }
-    assert.equal(logs.warnings().length, 3, 'one of each warning, the producer apart')
+    const circular: Record<string, unknown> = { name: 'c#3' }
+    circular.self = circular
+    bridge.error('Error: broker transport failure', circular) // a log call never throws
+    bridge.error('Error: broker transport failure', circular)
+    assert.equal(logs.warnings().length, 4, 'one of each warning, the producer apart')
     assert.equal(logs.lines.filter((l) => l.level < 40).length, 6)
   })
 })
