@@ -33,7 +33,13 @@ export class QdrantHttp {
         // The version probe would only print to the console.
         checkCompatibility: false,
         timeout: Number.POSITIVE_INFINITY,
-        headers: config.api_key === '' ? {} : { 'api-key': config.api_key },
+        headers: {
+          // Qdrant gzips an answer the client accepts so, and sends a body over ~1 KiB apart from
+          // its headers: the body then waits for the client's delayed ACK, ~40 ms per search or
+          // fetch (a real 1.19 server: search p50 45 ms with gzip, 4 ms without).
+          'accept-encoding': 'identity',
+          ...(config.api_key === '' ? {} : { 'api-key': config.api_key }),
+        },
       })
       return new QdrantHttp(client.api(), config.timeout_ms, guard)
     } catch (err) {

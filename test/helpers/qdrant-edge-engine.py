@@ -234,16 +234,17 @@ class Engine:
 
     def retrieve(self, name, body):
         c = self.get(name)
-        with_payload, with_vector = body.get("with_payload", True), body.get("with_vector", False)
+        with_payload, with_vector = body.get("with_payload", False), body.get("with_vector", False)
         if not isinstance(with_payload, bool) or not isinstance(with_vector, bool):
             raise unsupported("with_payload/with_vector other than true or false")
         ids = list(dict.fromkeys(point_id(i) for i in body["ids"]))
         records = c["shard"].retrieve(ids, with_payload=with_payload, with_vector=with_vector)
+        # as Qdrant 1.19: the fields not asked for are left out
         return [
             {
                 "id": r.id if isinstance(r.id, int) else str(r.id),
-                "payload": (r.payload or {}) if with_payload else None,
-                "vector": r.vector if with_vector else None,
+                **({"payload": r.payload or {}} if with_payload else {}),
+                **({"vector": r.vector} if with_vector else {}),
             }
             for r in records
         ]

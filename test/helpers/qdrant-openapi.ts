@@ -71,6 +71,15 @@ const RULE_KEYWORDS = new Set([
   'minProperties',
   'maxProperties',
 ])
+/**
+ * Integers Qdrant types as non-zero (`NonZeroU64`): 0 fails deserialisation (400 `Format error`),
+ * not a rule (422), though the description gives them `minimum: 1` like any rule. Checked on a
+ * 1.19.0 server: `vectors.size: 0` → 400; `shard_number`, `replication_factor`,
+ * `write_consistency_factor`, `wal_capacity_mb` 0 → 422.
+ */
+const NON_ZERO = [['VectorParams', 'size']] as const
+const NON_ZERO_MARK = 'x-vectorize-non-zero'
+
 /** Keys whose value maps names to schemas (a property may be called `pattern`). */
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions'])
 
@@ -80,8 +89,9 @@ function convert(node: unknown, variant: Variant): unknown {
   if (typeof node !== 'object' || node === null) return node
   const out: Json = {}
   for (const [key, value] of Object.entries(node as Json)) {
-    if (key === 'nullable' || key === 'example') continue
-    if (variant === 'shape' && RULE_KEYWORDS.has(key)) continue
+    if (key === 'nullable' || key === 'example' || key === NON_ZERO_MARK) continue
+    const nonZero = key === 'minimum' && (node as Json)[NON_ZERO_MARK] === true
+    if (variant === 'shape' && RULE_KEYWORDS.has(key) && !nonZero) continue
     out[key] = SCHEMA_MAPS.has(key) ? convertMap(value, variant) : convert(value, variant)
   }
   const closes = variant === 'strict' && out.type === 'object' && 'properties' in out
@@ -158,6 +168,11 @@ export class QdrantOpenApi {
     }
     this.version = doc.info.version
     this.#paths = doc.paths
+    const schemas = (doc.components as { schemas: Record<string, Json> }).schemas
+    for (const [schema, property] of NON_ZERO) {
+      const field = (schemas[schema]?.properties as Record<string, Json> | undefined)?.[property]
+      if (field !== undefined) field[NON_ZERO_MARK] = true
+    }
     const compiler = (variant: Variant) => {
       const ajv = new Ajv({ strict: false, allErrors: false, formats })
       const schemas = convertMap((doc.components as { schemas?: unknown }).schemas, variant)

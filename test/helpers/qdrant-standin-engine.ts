@@ -233,13 +233,14 @@ export class QdrantEngine implements StandInEngine {
   }
 
   /**
-   * Points by id (POST /points). As Qdrant: ids not stored are left out, payload is returned
-   * unless `with_payload: false`, the vector only with `with_vector: true`, each point once.
+   * Points by id (POST /points). As Qdrant 1.19 (its OpenAPI text says payload by default; the
+   * server does not): ids not stored are left out, the payload only with `with_payload: true`, the
+   * vector only with `with_vector: true`, fields not asked for left out, each point once.
    */
   retrieve(name: string, body: Json): Json[] {
     const c = this.#get(name)
     if (!Array.isArray(body.ids)) throw new QdrantError(400, 'Wrong input: ids are required')
-    const payload = body.with_payload ?? true
+    const payload = body.with_payload ?? false
     const vector = body.with_vector ?? false
     if (typeof payload !== 'boolean' || typeof vector !== 'boolean') {
       throw new Unsupported('with_payload/with_vector other than true or false')
@@ -248,7 +249,9 @@ export class QdrantEngine implements StandInEngine {
     return [...keys].flatMap((key) => {
       const p = c.points.get(key)
       if (p === undefined) return []
-      return [{ id: p.id, payload: payload ? p.payload : null, vector: vector ? p.vector : null }]
+      return [
+        { id: p.id, ...(payload && { payload: p.payload }), ...(vector && { vector: p.vector }) },
+      ]
     })
   }
 

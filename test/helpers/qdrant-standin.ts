@@ -19,6 +19,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import {
   QdrantEngine,
   QdrantError,
@@ -47,6 +48,8 @@ export interface RequestLog {
   readonly method: string
   readonly template: string
   readonly bytes: number
+  /** The request's Accept-Encoding (Qdrant gzips the answer when it allows gzip). */
+  readonly acceptEncoding: string | undefined
 }
 
 export interface QdrantStandIn {
@@ -82,9 +85,16 @@ async function readBody(req: IncomingMessage, limit: number) {
   return { bytes, text: bytes <= limit ? Buffer.concat(chunks).toString('utf8') : '' }
 }
 
+/** As Qdrant (actix's Compress): gzip when the client accepts it, the body written apart. */
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' })
-  res.end(JSON.stringify(body))
+  const json = Buffer.from(JSON.stringify(body))
+  const accepts = /\bgzip\b/.test(String(res.req.headers['accept-encoding'] ?? ''))
+  if (!accepts) {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    return void res.end(json)
+  }
+  res.writeHead(status, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+  res.end(gzipSync(json))
 }
 
 const ok = (result: unknown): Json => ({ result, status: 'ok', time: 0.0001 })
@@ -104,18 +114,21 @@ const operations: Record<string, EngineOp> = {
 }
 const writes = new Set<EngineOp>(['upsert', 'delete'])
 
+/** Operation ids of writes acknowledged before they are applied (Qdrant numbers them). */
+let acknowledged = 0
+
 /** Runs an operation; `wait` decides whether a write is applied before answering. */
 async function serve(engine: StandInEngine, route: Route, body: Json, wait: boolean) {
   const key = `${route.method} ${route.template}`
   if (key === 'GET /')
-    return { title: 'qdrant - vector search engine (stand-in)', version: '1.18.0' }
+    return { title: 'qdrant - vector search engine (stand-in)', version: '1.19.0' }
   const op = operations[key]
   if (op === undefined) throw new Unsupported(key)
   const name = route.params.collection_name ?? ''
   if (writes.has(op) && !wait) {
     // Qdrant acknowledges first and applies later; an error then is only logged.
     setTimeout(() => void engine.call(op, name, body).catch(() => undefined), APPLY_DELAY_MS)
-    return ok({ operation_id: null, status: 'acknowledged' })
+    return ok({ operation_id: ++acknowledged, status: 'acknowledged' })
   }
   return ok(await engine.call(op, name, body))
 }
@@ -137,7 +150,8 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
     const method = req.method ?? 'GET'
     const { bytes, text } = await readBody(req, limit)
     const route = api.route(method, url.pathname)
-    requests.push({ method, template: route?.template ?? url.pathname, bytes })
+    const acceptEncoding = req.headers['accept-encoding']
+    requests.push({ method, template: route?.template ?? url.pathname, bytes, acceptEncoding })
     if (stall) {
       stall = false
       return // never answered; close() drops the connection
@@ -151,7 +165,7 @@ export async function startQdrantStandIn(options: StandInOptions): Promise<Qdran
     }
     const denied = checkApiKey(options.apiKey, url.pathname, req.headers)
     if (denied !== undefined) {
-      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' })
+      res.writeHead(401) // Qdrant 1.19 names no content type here
       return void res.end(denied)
     }
     if (route === undefined) {
