@@ -27,8 +27,25 @@ if (noOpenApi === false) {
 const realUrl = process.env.QDRANT_URL
 if (realUrl !== undefined && realUrl !== '') {
   storeContract(`qdrant (${realUrl})`, async () => {
-    const store = await openStore(realUrl, { api_key: process.env.QDRANT_API_KEY ?? '' })
-    return { store, cleanup: () => store.close() }
+    const key = process.env.QDRANT_API_KEY ?? ''
+    const headers: Record<string, string> = key === '' ? {} : { 'api-key': key }
+    // a user's server: the collections a test made go again (raw HTTP: the store has no drop, and
+    // some tests close it)
+    const names = async () => {
+      const res = await fetch(`${realUrl}/collections`, { headers })
+      const body = (await res.json()) as { result: { collections: { name: string }[] } }
+      return body.result.collections.map((c) => c.name)
+    }
+    const before = new Set(await names())
+    const store = await openStore(realUrl, { api_key: key })
+    const cleanup = async () => {
+      await store.close()
+      for (const name of (await names()).filter((n) => !before.has(n) && n.startsWith('Vt'))) {
+        const url = `${realUrl}/collections/${encodeURIComponent(name)}`
+        await fetch(url, { method: 'DELETE', headers })
+      }
+    }
+    return { store, cleanup }
   })
 }
 
