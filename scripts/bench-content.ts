@@ -30,7 +30,7 @@ import {
   type InputFile,
 } from './bench/content-inputs.ts'
 import { COLLECTION, benchConfig, endToEnd, type EndToEndResult } from './bench/end-to-end.ts'
-import { compact, n } from './bench/format.ts'
+import { alignedTable, compact, n } from './bench/format.ts'
 import { load1, machineInfo } from './bench/machine.ts'
 import { median } from './bench/measure.ts'
 import { corpusFile, readCorpus } from './bench/workloads.ts'
@@ -251,12 +251,7 @@ function renderTable(rows: readonly ContentRow[]): string {
       `${((100 * row.aloneMs) / row.e2e.activeMs).toFixed(0)}%`,
     ]
   })
-  const all = [header, ...lines]
-  const widths = header.map((_, c) => Math.max(...all.map((l) => l[c]!.length)))
-  const render = (l: string[]) =>
-    l.map((cell, c) => (c > 0 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
-  return [render(header), rule, ...lines.map(render)].join('\n')
+  return alignedTable(header, lines, { leftColumns: 1 })
 }
 
 async function main(): Promise<void> {

@@ -29,7 +29,7 @@ import { publishers, sources } from '../src/sources/index.ts'
 import { readCommit } from '../src/sources/local-queue.ts'
 import { intArg } from './bench/args.ts'
 import { DiskSampler, type DiskUse } from './bench/disk.ts'
-import { n } from './bench/format.ts'
+import { alignedTable, n } from './bench/format.ts'
 import { load1, machineInfo } from './bench/machine.ts'
 import { countingLogger } from './bench/queue-logger.ts'
 import { consume } from './bench/queue-consumer.ts'
@@ -161,13 +161,7 @@ interface Row {
 }
 
 function table(header: readonly string[], lines: readonly (readonly string[])[]): string {
-  const all = [header, ...lines]
-  const widths = header.map((_, c) => Math.max(...all.map((l) => l[c]!.length)))
-  const render = (l: readonly string[]) =>
-    l.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
-  return [render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)].join(
-    '\n',
-  )
+  return alignedTable(header, lines, { leftColumns: 1 })
 }
 
 async function bench(): Promise<void> {

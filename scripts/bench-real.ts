@@ -27,6 +27,7 @@ import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { packageRoot } from '../src/cli/package-root.ts'
 import { intArg } from './bench/args.ts'
+import { alignedTable } from './bench/format.ts'
 import { load1, machineInfo } from './bench/machine.ts'
 import { median } from './bench/measure.ts'
 import { prepareModel } from './bench/model.ts'
@@ -300,9 +301,7 @@ function table(rows: readonly Summary[]): string {
     f(r.peakRssMiB, 0),
     r.load1.map((l) => l.toFixed(1)).join('/'),
   ])
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
-  const fmt = (cells: readonly string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ')
-  return [fmt(head), ...lines.map(fmt)].join('\n')
+  return alignedTable(head, lines, { rule: false })
 }
 
 async function main(): Promise<void> {

@@ -15,6 +15,25 @@ export function compact(value: number): string {
   return int.format(value)
 }
 
+/**
+ * Columns padded to their widest cell, two spaces apart: the first `leftColumns` aligned left, the
+ * rest right; a rule of dashes under the header unless `rule` is false.
+ */
+export function alignedTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  { leftColumns = 0, rule = true }: { leftColumns?: number; rule?: boolean } = {},
+): string {
+  const all = [header, ...rows]
+  const widths = header.map((_, c) => Math.max(...all.map((l) => l[c]!.length)))
+  const line = (l: readonly string[]) =>
+    l
+      .map((cell, c) => (c < leftColumns ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+  const dashes = rule ? [widths.map((w) => '-'.repeat(w)).join('  ')] : []
+  return [line(header), ...dashes, ...rows.map(line)].join('\n')
+}
+
 export function table(rows: readonly Row[], ceilingOf: (row: Row) => number | undefined): string {
   const header = [
     'workload',
@@ -46,11 +65,5 @@ export function table(rows: readonly Row[], ceilingOf: (row: Row) => number | un
       String(row.passesMs.length),
     ]
   })
-  const all = [header, ...lines]
-  const widths = header.map((_, c) => Math.max(...all.map((l) => l[c]!.length)))
-  const right = (c: number) => c >= 2
-  const render = (l: string[]) =>
-    l.map((cell, c) => (right(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
-  return [render(header), rule, ...lines.map(render)].join('\n')
+  return alignedTable(header, lines, { leftColumns: 2 })
 }

@@ -1,17 +1,10 @@
 /** bench:kafka's two tables: throughput and latency, then what it cost (CPU, memory, load). */
-import { compact, n } from './format.ts'
+import { alignedTable, compact, n } from './format.ts'
 import type { Run } from './kafka-summary.ts'
 
 const fixed = (v: number | undefined, digits = 1) => (v === undefined ? '?' : v.toFixed(digits))
 const list = (values: readonly (number | undefined)[], digits = 1) =>
   values.map((v) => fixed(v, digits)).join(' / ')
-
-function render(header: readonly string[], rows: readonly string[][]): string {
-  const all = [header, ...rows]
-  const widths = header.map((_, c) => Math.max(...all.map((l) => l[c]!.length)))
-  const line = (l: readonly string[]) => l.map((cell, c) => cell.padStart(widths[c]!)).join('  ')
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
-}
 
 export function throughputTable(runs: readonly Run[]): string {
   const header = [
@@ -47,7 +40,7 @@ export function throughputTable(runs: readonly Run[]): string {
       .map(([, count]) => n(count))
       .join(' / '),
   ])
-  return render(header, rows)
+  return alignedTable(header, rows)
 }
 
 /** `storeName` undefined: an embedded store, with no server of its own to measure. */
@@ -80,5 +73,5 @@ export function costTable(runs: readonly Run[], storeName: string | undefined): 
     list(r.peakRssMiB, 0),
     n(r.stored),
   ])
-  return render(header, rows)
+  return alignedTable(header, rows)
 }
